@@ -1,0 +1,226 @@
+"""The JSON API: a thin shell over ``answer()``, so API, UI and widget cite identically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.errors import AssistantError, DocumentError, InputError, NotFoundError
+from assistant.runtime import LazyAssistant
+from assistant.service import AssistantAPI
+from assistant.settings import Settings
+from assistant.types import Answer, DocumentInfo, DocumentText, Message
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_DONE = object()
+LOAD_TIMEOUT_S = 300.0
+MAX_HISTORY = 100
+
+router = APIRouter()
+
+
+class AskRequest(BaseModel):
+    """A question and the conversation so far (oldest first)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question, at most `answer.max_question_chars` long.")
+    history: list[Message] = Field(
+        default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first."
+    )
+
+
+class Health(BaseModel):
+    """Liveness plus whether the model has loaded (the page works before it has)."""
+
+    ok: bool
+    model_loaded: bool
+    documents: int | None = None
+    error: str | None = None
+
+
+class Runtime:
+    """What the routes need: the lazily built assistant, settings and a concurrency cap."""
+
+    def __init__(self, lazy: LazyAssistant, settings: Settings) -> None:
+        self.lazy = lazy
+        self.settings = settings
+        self._slots = threading.BoundedSemaphore(settings.server.concurrency)
+
+    def _limited(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._slots:  # bounds CPU-heavy answering, whichever route asks
+            return fn(*args)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking work off the event loop, at most ``server.concurrency`` at once."""
+        return await anyio.to_thread.run_sync(self._limited, fn, *args)
+
+    async def assistant(self) -> AssistantAPI:
+        """The assistant, waiting (off the event loop) while it loads."""
+        return await anyio.to_thread.run_sync(self.lazy.get, LOAD_TIMEOUT_S)
+
+    def check_question(self, question: str) -> None:
+        """Refuse empty or overlong questions before any model work."""
+        limit = self.settings.answer.max_question_chars
+        if not question.strip():
+            raise InputError("Please type a question.")
+        if len(question) > limit:
+            raise InputError(
+                f"The question is {len(question):,} characters long; the limit is {limit:,}."
+            )
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+@router.post("/api/ask", response_model=Answer, summary="Answer a question with citations")
+async def ask(body: AskRequest, request: Request) -> Answer:
+    """The Answer JSON: text with [n] markers and exact-span citations."""
+    rt = _runtime(request)
+    rt.check_question(body.question)
+    assistant = await rt.assistant()
+    return await rt.call(assistant.answer, body.question, body.history)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/api/ask/stream",
+    summary="Answer a question, streamed as server-sent events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": '`token` events `{"text": piece}`, then one `answer` event with '
+            'the full Answer JSON; an `error` event `{"error": message}` on failure.',
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
+    """Text pieces as they are produced, ending with the same Answer JSON as /api/ask."""
+    rt = _runtime(request)
+    rt.check_question(body.question)
+    assistant = await rt.assistant()
+    pieces = await rt.call(assistant.stream, body.question, body.history)
+    # Pull the first piece now, so a bad question still gets a plain JSON error response.
+    first = await rt.call(next, pieces, _DONE)
+    return StreamingResponse(
+        _events(rt, first, pieces),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(rt: Runtime, item: object, pieces: Iterator[str | Answer]) -> AsyncIterator[str]:
+    try:
+        while item is not _DONE:
+            if isinstance(item, Answer):
+                yield _sse("answer", item.model_dump(mode="json"))
+                return
+            yield _sse("token", {"text": str(item)})
+            item = await rt.call(next, pieces, _DONE)
+        yield _sse("error", {"error": "The answer ended unexpectedly; please try again."})
+    except AssistantError as exc:
+        yield _sse("error", {"error": str(exc)})
+    except Exception:
+        log.exception("Streaming an answer failed.")
+        yield _sse("error", {"error": "Something went wrong; see the server log."})
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+@router.get("/api/documents", response_model=list[DocumentInfo], summary="List documents")
+async def documents(request: Request) -> list[DocumentInfo]:
+    """The indexed documents, without their text."""
+    rt = _runtime(request)
+    assistant = await rt.assistant()
+    return await anyio.to_thread.run_sync(assistant.documents)
+
+
+@router.get("/api/documents/{doc_id}", response_model=DocumentText, summary="One document")
+async def document(doc_id: str, request: Request) -> DocumentText:
+    """A document's text and metadata, so citation offsets can be shown in context."""
+    rt = _runtime(request)
+    assistant = await rt.assistant()
+    return await anyio.to_thread.run_sync(assistant.document, doc_id)
+
+
+@router.get("/healthz", response_model=Health, summary="Health and readiness")
+async def healthz(request: Request) -> JSONResponse:
+    """200 while alive (model loading or loaded); 503 when the assistant failed to start."""
+    lazy = _runtime(request).lazy
+    if lazy.error is not None:
+        return JSONResponse(
+            Health(ok=False, model_loaded=False, error=str(lazy.error)).model_dump(), 503
+        )
+    health = Health(ok=True, model_loaded=lazy.ready)
+    if lazy.ready:
+        try:
+            health.documents = len(await anyio.to_thread.run_sync(lazy.get().documents))
+        except AssistantError as exc:
+            return JSONResponse(
+                Health(ok=False, model_loaded=True, error=str(exc)).model_dump(), 503
+            )
+    return JSONResponse(health.model_dump())
+
+
+def status_for(exc: AssistantError) -> int:
+    """Caller mistakes are 4xx; a store or configuration problem is the server's (503)."""
+    if isinstance(exc, InputError):
+        return 400
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, DocumentError):
+        return 422
+    return 503
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(
+            f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
+        )
+    return "Invalid request: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error becomes ``{"error": message}``; tracebacks stay in the server log."""
+
+    async def on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AssistantError)
+        return JSONResponse({"error": str(exc)}, status_for(exc))
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse({"error": _validation_message(exc)}, 422)
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this response, so the server log keeps the traceback.
+        return JSONResponse({"error": "Something went wrong; see the server log."}, 500)
+
+    app.add_exception_handler(AssistantError, on_assistant_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

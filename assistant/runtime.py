@@ -1,0 +1,83 @@
+"""Build the assistant in the background so the server answers before the model has loaded."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from assistant.errors import AssistantError
+from assistant.service import AssistantAPI
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_assistant(settings: Settings) -> AssistantAPI:
+    """The real assistant, with the sample article ingested on an empty index."""
+    from assistant.core import Assistant  # heavy: loads the embedding model and Chroma
+
+    assistant = Assistant(settings)
+    assistant.ensure_sample()
+    return assistant
+
+
+class LazyAssistant:
+    """Runs ``build`` once in a daemon thread; ``get()`` waits for it.
+
+    The page, the widget and ``/healthz`` stay responsive while models load; the first
+    question simply waits. A failed build is kept and re-raised as an ``AssistantError``
+    on every ``get()``, so each front end shows one clean message instead of a traceback.
+    """
+
+    def __init__(self, build: Callable[[], AssistantAPI]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._value: AssistantAPI | None = None
+        self._error: AssistantError | None = None
+
+    def start(self) -> None:
+        """Start building, once; later calls do nothing."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._run, name="assistant-build", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._build()
+            log.info("Assistant ready.")
+        except AssistantError as exc:
+            log.error("The assistant could not start: %s", exc)
+            self._error = exc
+        except Exception as exc:  # any failure must reach get() as a clean message
+            log.exception("The assistant could not start.")
+            self._error = AssistantError(
+                f"The assistant could not start ({type(exc).__name__}: {exc}). "
+                "See the server log for details."
+            )
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        """True once the assistant has been built successfully."""
+        return self._done.is_set() and self._value is not None
+
+    @property
+    def error(self) -> AssistantError | None:
+        """The build error, if the build failed."""
+        return self._error if self._done.is_set() else None
+
+    def get(self, timeout: float | None = None) -> AssistantAPI:
+        """The assistant, waiting for the build; starts it if nobody has yet."""
+        self.start()
+        if not self._done.wait(timeout):
+            raise AssistantError("The assistant is still loading; please try again shortly.")
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value

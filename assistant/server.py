@@ -1,0 +1,230 @@
+"""One server for the chat UI, the embeddable widget and the JSON API.
+
+FastAPI owns the API, widget and security middleware; the Gradio UI is mounted at ``/``.
+Everything the browser loads is served from here, so it works without internet access.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse
+
+from assistant.api import Runtime, install_error_handlers, router
+from assistant.runtime import LazyAssistant, build_assistant
+from assistant.security import (
+    API_MAX_BODY_BYTES,
+    BodyLimitMiddleware,
+    RateLimiter,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+    allowed_origins,
+)
+from assistant.service import AssistantAPI
+from assistant.settings import Settings, get_settings
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before anything imports gradio
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+WIDGET_PATHS = ("/widget",)
+
+
+def create_app(
+    settings: Settings | None = None, get_assistant: Callable[[], AssistantAPI] | None = None
+) -> FastAPI:
+    """The whole web app. ``get_assistant`` replaces the real assistant (tests pass a fake).
+
+    The factory runs once in a background thread at startup (or on first use), so pages
+    load at once and only the first question waits for the model.
+    """
+    settings = settings or get_settings()
+    origins = allowed_origins(settings)
+    lazy = LazyAssistant(get_assistant or partial(build_assistant, settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lazy.start()
+        yield
+
+    app = FastAPI(
+        title="Document assistant",
+        summary="Answers questions about your documents, with exact citations.",
+        docs_url=None,  # FastAPI's Swagger UI loads from a CDN; /docs below is offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = Runtime(lazy, settings)
+    install_error_handlers(app)
+    app.include_router(router)
+    _add_static_routes(app)
+    upload_limit = int(settings.server.max_upload_mb * 1024 * 1024) + 64 * 1024  # form overhead
+    app.add_middleware(BodyLimitMiddleware, api_limit=API_MAX_BODY_BYTES, other_limit=upload_limit)
+    app.add_middleware(
+        RateLimitMiddleware, limiter=RateLimiter(settings.server.rate_limit_per_minute)
+    )
+    app.add_middleware(SecurityHeadersMiddleware, origins=origins, widget_paths=WIDGET_PATHS)
+    # Must be Starlette's own class: Gradio then leaves CORS to us instead of echoing origins.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["*"],  # no credentials are ever accepted, so this exposes nothing
+        max_age=600,
+    )
+    if not _mount_ui(app, lazy, settings):
+        app.add_api_route("/", _fallback_home, methods=["GET"], include_in_schema=False)
+    return app
+
+
+def _static(name: str, media_type: str) -> Callable[[], Any]:
+    async def endpoint() -> FileResponse:
+        return FileResponse(
+            STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"}
+        )
+
+    return endpoint
+
+
+def _add_static_routes(app: FastAPI) -> None:
+    """The widget files, and an OpenAPI page that needs no CDN."""
+    routes = {
+        "/embed.js": ("embed.js", "text/javascript"),
+        "/widget": ("widget.html", "text/html"),
+        "/widget.js": ("widget.js", "text/javascript"),
+        "/widget.css": ("widget.css", "text/css"),
+    }
+    for path, (name, media_type) in routes.items():
+        app.add_api_route(path, _static(name, media_type), methods=["GET"], include_in_schema=False)
+
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html(app.openapi()))
+
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
+
+
+def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
+    """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally."""
+    try:
+        from assistant.ui.app import build_ui
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("assistant.ui", "assistant.ui.app"):
+            raise
+        log.warning("The chat UI (assistant.ui.app) is not installed; serving API and widget only.")
+        return False
+    import gradio as gr
+
+    blocks = build_ui(lazy.get, settings)
+    gradio_js = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
+    if gradio_js.is_file():  # it imports ./assets/..., which the mounted app serves
+
+        async def loader() -> FileResponse:
+            return FileResponse(gradio_js, media_type="text/javascript")
+
+        app.add_api_route("/gradio.js", loader, methods=["GET"], include_in_schema=False)
+    gr.mount_gradio_app(
+        app,
+        blocks,
+        path="/",
+        server_name=settings.server.host,
+        server_port=settings.server.port,
+        max_file_size=int(settings.server.max_upload_mb * 1024 * 1024),
+        footer_links=["api", "settings"],
+        run_history=False,  # its page offers uploading runs to a remote bucket
+        # Gradio 6 takes styling at launch/mount time; honour what build_ui gave gr.Blocks().
+        theme=getattr(blocks, "_deprecated_theme", None),
+        css=getattr(blocks, "_deprecated_css", None),
+        css_paths=getattr(blocks, "_deprecated_css_paths", None),
+        js=getattr(blocks, "_deprecated_js", None),
+        head=getattr(blocks, "_deprecated_head", None),
+        head_paths=getattr(blocks, "_deprecated_head_paths", None),
+    )
+    return True
+
+
+async def _fallback_home() -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><title>Document assistant</title><h1>Document assistant</h1>"
+        '<p><a href="/widget">Chat widget</a> · <a href="/docs">API docs</a></p>'
+    )
+
+
+def docs_html(spec: dict[str, Any]) -> str:
+    """A plain, script-free rendering of the OpenAPI schema (works offline)."""
+    esc = html.escape
+    parts = [
+        "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>",
+        f"<title>{esc(spec['info']['title'])} API</title>",
+        "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem;color:#222}code,pre{background:#f3f3f3;padding:.1em .3em;border-radius:4px}"
+        "section{border-top:1px solid #ddd;padding:.5rem 0}.m{font-weight:700;color:#0b5cad}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;"
+        "text-align:left;vertical-align:top}</style>",
+        f"<h1>{esc(spec['info']['title'])} API</h1>",
+        f"<p>{esc(spec['info'].get('summary', ''))} Machine-readable schema: "
+        "<a href='/openapi.json'>/openapi.json</a>. Errors are JSON <code>{\"error\": message}"
+        "</code>.</p>",
+    ]
+    for path, ops in spec.get("paths", {}).items():
+        for method, op in ops.items():
+            heading = f"<span class=m>{esc(method.upper())}</span> <code>{esc(path)}</code>"
+            parts.append(f"<section><h2>{heading}</h2>")
+            parts.append(
+                f"<p><b>{esc(op.get('summary', ''))}</b>. {esc(op.get('description', ''))}</p>"
+            )
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if body:
+                parts.append(
+                    f"<p>Body: <code>{esc(_schema_name(body.get('schema', {})))}</code></p>"
+                )
+            for code, resp in op.get("responses", {}).items():
+                kinds = ", ".join(resp.get("content", {}))
+                parts.append(f"<p>{esc(code)} {esc(kinds)}: {esc(resp.get('description', ''))}</p>")
+            parts.append("</section>")
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        parts.append(
+            f"<section><h2 id='{esc(name)}'>{esc(name)}</h2><table><tr><th>Field<th>Type<th>About"
+        )
+        for field, prop in schema.get("properties", {}).items():
+            parts.append(
+                f"<tr><td><code>{esc(field)}</code><td>{esc(_schema_name(prop))}"
+                f"<td>{esc(prop.get('description', ''))}"
+            )
+        parts.append("</table></section>")
+    return "".join(parts)
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(_schema_name(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"list[{_schema_name(schema.get('items', {}))}]"
+    return str(schema.get("type", "object"))
+
+
+def serve(settings: Settings | None = None) -> None:
+    """Run the server until interrupted (what ``assistant serve`` calls)."""
+    import uvicorn
+
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")  # no-op if set
+    app = create_app(settings)
+    log.info("Serving on http://%s:%s", settings.server.host, settings.server.port)
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+        access_log=False,
+    )
