@@ -1,0 +1,159 @@
+"""Ingest files: load, chunk, embed and store; skip unchanged files; report every failure."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.errors import AssistantError, DocumentError
+from index.chunking import Chunk, TokenCounter, chunk_text
+from index.loaders import LoadedDocument, discover, load
+from index.store import Store
+
+log = logging.getLogger(__name__)
+_GROUP_UNITS = 512  # embed several small documents together for full batches
+
+
+class Embedder(Protocol):
+    identity: str
+    count_tokens: TokenCounter
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the summary line and for callers."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[DocumentError] = field(default_factory=list)
+    chunks: int = 0
+    chars: int = 0
+    embedded_units: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        docs = len(self.added) + len(self.updated)
+        rate = self.chars / self.seconds if self.seconds else 0.0
+        parts = [f"{docs} documents indexed ({len(self.added)} new, {len(self.updated)} changed)",
+                 f"{len(self.unchanged)} unchanged", f"{self.chunks} chunks",
+                 f"{self.chars:,} characters", f"{self.seconds:.1f} s ({rate:,.0f} chars/s)"]
+        if self.removed:
+            parts.append(f"{len(self.removed)} removed")
+        if self.errors:
+            parts.append(f"{len(self.errors)} failed")
+        return ", ".join(parts)
+
+
+@dataclass
+class _Pending:
+    doc: LoadedDocument
+    chunks: list[Chunk]
+    replaces: bool
+
+
+def _meta(doc: LoadedDocument) -> dict[str, object]:
+    return {"source": doc.source, "title": doc.title, "date": doc.date, "path": str(doc.path),
+            "content_hash": doc.content_hash}
+
+
+def ingest(
+    paths: Sequence[Path], store: Store, embedder: Embedder, *, chunk_tokens: int,
+    unit_tokens: int, max_bytes: int, sync: bool = False, progress: bool | None = None,
+) -> IngestReport:
+    """Index ``paths`` (files and folders) into ``store``.
+
+    Unchanged documents (same path, same content hash) cost no embedding work; a changed one
+    replaces its old chunks; with ``sync``, documents whose file is gone are removed.
+    """
+    from tqdm import tqdm
+
+    began = time.perf_counter()
+    report = IngestReport()
+    store.repair()
+    files, report.errors = discover(list(paths))
+    committed = store.committed()
+    pending: list[_Pending] = []
+    for path in files:
+        try:
+            doc = load(path, max_bytes)
+        except DocumentError as exc:
+            report.errors.append(exc)
+            continue
+        old = committed.get(doc.doc_id)
+        if old is not None and old.get("content_hash") == doc.content_hash:
+            report.unchanged.append(doc.source)
+            continue
+        chunks = chunk_text(doc.text, embedder.count_tokens, chunk_tokens, unit_tokens, doc.body_start)
+        if not chunks:
+            report.errors.append(DocumentError(doc.source, "no sentences found"))
+            continue
+        pending.append(_Pending(doc, chunks, old is not None))
+
+    total_units = sum(len(c.units) for p in pending for c in p.chunks)
+    bar = tqdm(total=total_units, unit="sentence", desc="Embedding", disable=progress is False
+               or (progress is None and total_units < 2000), leave=False)
+    group: list[_Pending] = []
+    for i, item in enumerate(pending):
+        group.append(item)
+        size = sum(len(c.units) for p in group for c in p.chunks)
+        if size >= _GROUP_UNITS or i == len(pending) - 1:
+            _embed_and_write(group, store, embedder, report)
+            bar.update(size)
+            group = []
+    bar.close()
+    if sync:
+        present = {str(p) for p in files}
+        for doc_id, meta in store.committed().items():
+            if meta.get("path") and meta["path"] not in present and not Path(meta["path"]).exists():
+                store.delete_document(doc_id)
+                report.removed.append(meta.get("source", doc_id))
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _embed_and_write(group: list[_Pending], store: Store, embedder: Embedder,
+                     report: IngestReport) -> None:
+    texts = [p.doc.text[u.start:u.end] for p in group for c in p.chunks for u in c.units]
+    vectors = embedder.encode(texts)
+    report.embedded_units += len(texts)
+    row = 0
+    for item in group:
+        n = sum(len(c.units) for c in item.chunks)
+        spans = [(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks]
+        try:
+            store.write_document(item.doc.doc_id, item.doc.text, _meta(item.doc), spans,
+                                 vectors[row:row + n])
+        except AssistantError as exc:
+            report.errors.append(DocumentError(item.doc.source, str(exc)))
+            row += n
+            continue
+        row += n
+        (report.updated if item.replaces else report.added).append(item.doc.source)
+        report.chunks += len(item.chunks)
+        report.chars += len(item.doc.text)
+
+
+def remove(sources: Sequence[str], store: Store) -> list[str]:
+    """Remove documents by file name, path or id; returns what was removed."""
+    removed = []
+    wanted = set(sources)
+    wanted_paths = {str(Path(s).resolve()) for s in sources}
+    for doc_id, meta in store.committed().items():
+        if doc_id in wanted or meta.get("source") in wanted or meta.get("path") in wanted_paths:
+            store.delete_document(doc_id)
+            removed.append(meta.get("source", doc_id))
+    return removed

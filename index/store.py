@@ -1,0 +1,275 @@
+"""Chroma storage of documents, chunks and sentence units, named after what built them.
+
+Three collections share a prefix derived from the schema version, the embedding model and
+the chunking settings, so an index built with other settings is never mixed with this one.
+
+Writes follow one order per document: units, then chunks, then the document record. The
+document record (with its content hash) is the commit: readers only use chunks whose hash
+matches a committed record, and ``repair`` deletes anything a crash left half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import StoreError
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 1
+_BATCH = 2000  # stay under Chroma's maximum batch size
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """One retrievable passage with the offsets of its units (sentences)."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    units: tuple[tuple[int, int], ...]
+
+    def unit_id(self, j: int) -> str:
+        return f"{self.chunk_id}/{j}"
+
+
+class _NoEmbedding:
+    """Stands in for Chroma's default embedding function, which would download a model.
+
+    Every vector is computed by us and passed explicitly; if Chroma ever asks this object to
+    embed, that is a bug, and it fails loudly instead of fetching anything.
+    """
+
+    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol name
+        raise StoreError("internal error: Chroma tried to embed text itself")
+
+    @staticmethod
+    def name() -> str:
+        return "assistant-precomputed"
+
+    def is_legacy(self) -> bool:
+        return True
+
+
+def _client(data_dir: Path, chroma_url: str | None) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if chroma_url:
+            url = urlparse(chroma_url if "//" in chroma_url else f"http://{chroma_url}")
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                ssl=url.scheme == "https", settings=chroma_settings,
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+        where = chroma_url or str(data_dir)
+        raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def index_name(model_identity: str, chunk_tokens: int, unit_tokens: int) -> str:
+    """Collection prefix: a hash of everything that shapes the vectors."""
+    key = json.dumps([SCHEMA_VERSION, model_identity, chunk_tokens, unit_tokens])
+    return "idx-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+class Store:
+    """The index on disk (or on a Chroma server)."""
+
+    def __init__(
+        self, data_dir: Path, model_identity: str, chunk_tokens: int, unit_tokens: int,
+        chroma_url: str | None = None,
+    ) -> None:
+        self.prefix = index_name(model_identity, chunk_tokens, unit_tokens)
+        self.manifest = {
+            "schema": SCHEMA_VERSION, "model": model_identity,
+            "chunk_tokens": chunk_tokens, "unit_tokens": unit_tokens,
+        }
+        self.location = chroma_url or str(data_dir)
+        self._client = _client(data_dir, chroma_url)
+        self._open()
+
+    def _open(self) -> None:
+        meta = {f"built_with_{k}": v for k, v in self.manifest.items()}
+        ef = _NoEmbedding()
+        try:
+            self.docs = self._client.get_or_create_collection(
+                f"{self.prefix}-docs", metadata=meta, embedding_function=ef)
+            self.chunks = self._client.get_or_create_collection(
+                f"{self.prefix}-chunks", metadata={**meta, "hnsw:space": "cosine"},
+                embedding_function=ef)
+            self.units = self._client.get_or_create_collection(
+                f"{self.prefix}-units", metadata={**meta, "hnsw:space": "cosine"},
+                embedding_function=ef)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"Cannot open the index at {self.location}: {exc}") from exc
+        others = [c for c in self._collection_names() if c.endswith("-docs") and
+                  not c.startswith(self.prefix)]
+        if others and self.docs.count() == 0:
+            log.warning("The data dir holds an index built with other settings (%s); this one "
+                        "starts empty. Re-run `assistant ingest` to index with the current settings.",
+                        ", ".join(others))
+
+    def _collection_names(self) -> list[str]:
+        return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
+
+    def _guard(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call; turn connection failures into a clear ``StoreError``."""
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"The index at {self.location} failed while {what}: {exc}") from exc
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def committed(self) -> dict[str, dict[str, Any]]:
+        """Document records by id (metadata only): the committed state of the index."""
+        got = self._guard("listing documents", self.docs.get, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def document(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
+        got = self._guard("reading a document", self.docs.get, ids=[doc_id],
+                          include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return got["documents"][0], dict(got["metadatas"][0] or {})
+
+    def all_chunks(self, committed: dict[str, dict[str, Any]] | None = None) -> list[ChunkRecord]:
+        """Every chunk of a committed document, in document order."""
+        committed = self.committed() if committed is None else committed
+        got = self._guard("reading chunks", self.chunks.get, include=["documents", "metadatas"])
+        records = []
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            doc = committed.get(meta["doc_id"])
+            if doc is None or doc.get("content_hash") != meta["doc_hash"]:
+                continue  # left over from an interrupted write: not visible
+            records.append(ChunkRecord(
+                chunk_id=cid, doc_id=meta["doc_id"], source=doc["source"], title=doc["title"],
+                date=doc.get("date") or None, text=text, start=meta["start"], end=meta["end"],
+                units=tuple(tuple(u) for u in json.loads(meta["units"])),
+            ))
+        records.sort(key=lambda r: (r.doc_id, r.start))
+        return records
+
+    def query_units(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Nearest units as (unit id, cosine similarity)."""
+        count = self._guard("counting", self.units.count)
+        if count == 0:
+            return []
+        got = self._guard("searching", self.units.query, query_embeddings=[vector.tolist()],
+                          n_results=min(n, count), include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def unit_vectors(self, unit_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        got = self._guard("reading vectors", self.units.get, ids=list(unit_ids),
+                          include=["embeddings"])
+        return {i: np.asarray(e, dtype=np.float32)
+                for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+
+    # ----- writing -------------------------------------------------------------------------
+
+    def write_document(
+        self, doc_id: str, text: str, meta: dict[str, Any],
+        chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]], unit_vectors: np.ndarray,
+    ) -> None:
+        """Store one document atomically from a reader's point of view (see module docstring).
+
+        ``chunks`` are (start, end, unit spans); ``unit_vectors`` has one row per unit, in order.
+        """
+        content_hash = meta["content_hash"]
+        previous = self.committed().get(doc_id)
+        stamp = content_hash[:12]
+        unit_ids, unit_metas, unit_texts = [], [], []
+        chunk_ids, chunk_metas, chunk_texts, chunk_vecs = [], [], [], []
+        row = 0
+        for i, (start, end, spans) in enumerate(chunks):
+            cid = f"{doc_id}:{stamp}:{i}"
+            first = row
+            for j, (us, ue) in enumerate(spans):
+                unit_ids.append(f"{cid}/{j}")
+                unit_texts.append(text[us:ue])
+                unit_metas.append({"doc_id": doc_id, "doc_hash": content_hash, "chunk_id": cid,
+                                   "start": us, "end": ue})
+                row += 1
+            mean = unit_vectors[first:row].mean(axis=0)
+            chunk_vecs.append((mean / (np.linalg.norm(mean) or 1.0)).tolist())
+            chunk_ids.append(cid)
+            chunk_texts.append(text[start:end])
+            chunk_metas.append({"doc_id": doc_id, "doc_hash": content_hash, "start": start,
+                                "end": end, "ord": i, "units": json.dumps([list(s) for s in spans])})
+        for a in range(0, len(unit_ids), _BATCH):
+            self._guard("writing units", self.units.upsert, ids=unit_ids[a:a + _BATCH],
+                        embeddings=unit_vectors[a:a + _BATCH].tolist(),
+                        metadatas=unit_metas[a:a + _BATCH], documents=unit_texts[a:a + _BATCH])
+        for a in range(0, len(chunk_ids), _BATCH):
+            self._guard("writing chunks", self.chunks.upsert, ids=chunk_ids[a:a + _BATCH],
+                        embeddings=chunk_vecs[a:a + _BATCH], metadatas=chunk_metas[a:a + _BATCH],
+                        documents=chunk_texts[a:a + _BATCH])
+        record = {**meta, "chunks": len(chunk_ids), "chars": len(text),
+                  "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        record = {k: v for k, v in record.items() if v is not None}
+        self._guard("committing a document", self.docs.upsert, ids=[doc_id], embeddings=[[1.0]],
+                    metadatas=[record], documents=[text])
+        if previous is not None and previous.get("content_hash") != content_hash:
+            self._delete_parts(doc_id, keep_hash=content_hash)
+
+    def _delete_parts(self, doc_id: str, keep_hash: str | None = None) -> None:
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep_hash is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep_hash}}]}
+        self._guard("deleting units", self.units.delete, where=where)
+        self._guard("deleting chunks", self.chunks.delete, where=where)
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove a document: the record first (uncommit), then its parts."""
+        self._guard("deleting a document", self.docs.delete, ids=[doc_id])
+        self._delete_parts(doc_id)
+
+    def repair(self) -> int:
+        """Delete chunks and units that no committed document owns; returns how many chunks."""
+        committed = self.committed()
+        got = self._guard("checking chunks", self.chunks.get, include=["metadatas"])
+        stale = {(m["doc_id"], m["doc_hash"]) for m in got["metadatas"]
+                 if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]}
+        units = self._guard("checking units", self.units.get, include=["metadatas"])
+        stale |= {(m["doc_id"], m["doc_hash"]) for m in units["metadatas"]
+                  if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]}
+        removed = 0
+        for doc_id, doc_hash in stale:
+            where = {"$and": [{"doc_id": doc_id}, {"doc_hash": doc_hash}]}
+            removed += sum(1 for m in got["metadatas"]
+                           if m["doc_id"] == doc_id and m["doc_hash"] == doc_hash)
+            self._guard("repairing", self.units.delete, where=where)
+            self._guard("repairing", self.chunks.delete, where=where)
+        if stale:
+            log.info("Removed %d chunks left by an interrupted ingest.", removed)
+        return removed
+
+    @staticmethod
+    def revision_of(committed: dict[str, dict[str, Any]]) -> str:
+        """Changes whenever a document is added, changed or removed."""
+        items = sorted((i, m.get("content_hash")) for i, m in committed.items())
+        return hashlib.sha1(json.dumps(items).encode()).hexdigest()
