@@ -1,0 +1,133 @@
+"""The assistant: one object that owns the model, the index and the chain."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.calibration import Calibration
+from assistant.chain import build_chain
+from assistant.errors import InputError, NotFoundError
+from assistant.extractive import ExtractiveAnswerer
+from assistant.retrieval import HybridRetriever, Searcher
+from assistant.settings import Settings
+from assistant.types import Answer, DocumentInfo, DocumentText, Message
+from index.ingest import Embedder, IngestReport, ingest
+from index.store import Store
+
+log = logging.getLogger(__name__)
+SAMPLE_ARTICLE = Path(__file__).with_name("data") / "coalition-of-the-willing.txt"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_question(question: Any, max_chars: int) -> str:
+    """The question, cleaned of control characters; ``InputError`` if empty or too long."""
+    if not isinstance(question, str):
+        raise InputError("The question must be text.")
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise InputError("Please type a question.")
+    if len(question) > max_chars:
+        raise InputError(
+            f"That question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Please shorten it."
+        )
+    return question
+
+
+def check_history(history: Sequence[Message | dict] | None) -> list[Message]:
+    """Validate the conversation history; a malformed turn is an ``InputError``."""
+    turns = []
+    for item in history or []:
+        try:
+            turns.append(item if isinstance(item, Message) else Message.model_validate(item))
+        except ValueError as exc:
+            raise InputError(
+                'Each history item needs "role" ("user" or "assistant") and "content".'
+            ) from exc
+    return turns
+
+
+class Assistant:
+    """Answers questions about the indexed documents; see ``answer``."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        if embedder is None:
+            from index.embeddings import SentenceEmbeddings
+
+            embedder = SentenceEmbeddings(self.settings.embedding_model,
+                                          self.settings.index.batch_size)
+        self.embedder = embedder
+        idx = self.settings.index
+        self.store = Store(self.settings.data_dir, embedder.identity, idx.chunk_tokens,
+                           idx.unit_tokens, self.settings.chroma_url)
+        self.searcher = Searcher(self.store, embedder, self.settings.retrieval)
+        self.retriever = HybridRetriever(searcher=self.searcher, k=self.settings.retrieval.k)
+        self.extractive = ExtractiveAnswerer(
+            self.searcher, Calibration.load(), self.settings.answer.max_sentences,
+            self.settings.answer.abstain_threshold,
+        )
+        self.chain = build_chain(self.retriever, self.extractive.answer)
+        self._ingest_lock = threading.Lock()
+
+    def answer(self, question: str, history: Sequence[Message | dict] | None = None) -> Answer:
+        """Answer ``question`` in the context of ``history``, with verified citations."""
+        question = check_question(question, self.settings.answer.max_question_chars)
+        turns = check_history(history)
+        return self.chain.invoke({"question": question, "history": turns})
+
+    def stream(self, question: str, history: Sequence[Message | dict] | None = None,
+               ) -> Iterator[str | Answer]:
+        """Yield the answer text sentence by sentence, then the full ``Answer``."""
+        result = self.answer(question, history)
+        for piece in re.findall(r".+?(?:\[\d+\]\s*|$)", result.answer, flags=re.S):
+            if piece:
+                yield piece
+        yield result
+
+    def documents(self) -> list[DocumentInfo]:
+        docs = [
+            DocumentInfo(doc_id=i, source=m.get("source", i), title=m.get("title", ""),
+                         date=m.get("date"), chars=m.get("chars", 0), chunks=m.get("chunks", 0),
+                         content_hash=m.get("content_hash", ""), indexed_at=m.get("indexed_at", ""),
+                         path=m.get("path", ""))
+            for i, m in self.store.committed().items()
+        ]
+        return sorted(docs, key=lambda d: d.source.lower())
+
+    def document(self, doc_id: str) -> DocumentText:
+        found = self.store.document(doc_id)
+        if found is None:
+            raise NotFoundError(f"No document with id {doc_id!r} is indexed.")
+        text, m = found
+        return DocumentText(
+            doc_id=doc_id, source=m.get("source", doc_id), title=m.get("title", ""),
+            date=m.get("date"), chars=len(text), chunks=m.get("chunks", 0),
+            content_hash=m.get("content_hash", ""), indexed_at=m.get("indexed_at", ""),
+            path=m.get("path", ""), text=text,
+        )
+
+    def ingest(self, paths: Sequence[Path], sync: bool = False,
+               progress: bool | None = None) -> IngestReport:
+        """Index files and folders; the next question sees them."""
+        idx = self.settings.index
+        with self._ingest_lock:
+            report = ingest(paths, self.store, self.embedder, chunk_tokens=idx.chunk_tokens,
+                            unit_tokens=idx.unit_tokens, max_bytes=int(idx.max_file_mb * 1e6),
+                            sync=sync, progress=progress)
+        self.searcher.refresh(force=True)
+        return report
+
+    def ensure_sample(self) -> bool:
+        """Index the bundled sample article when the index is empty; True if it did."""
+        if self.store.committed():
+            return False
+        log.info("The index is empty: ingesting the bundled sample article %s", SAMPLE_ARTICLE.name)
+        report = self.ingest([SAMPLE_ARTICLE])
+        log.info("Sample article indexed: %s", report.summary())
+        return True

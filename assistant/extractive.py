@@ -1,0 +1,196 @@
+"""The offline answerer: quote the sentences that best answer the question, never new text.
+
+Each sentence of the retrieved passages is scored by meaning (cosine similarity of its
+embedding to the question's) and by wording (the IDF-weighted share of the question's terms
+it contains). Whether to answer at all is a calibrated decision, see ``calibration``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.calibration import Calibration
+from assistant.lexical import terms
+from assistant.retrieval import Passage, Searcher
+from assistant.types import Answer, Citation
+
+_NUMBER_Q = re.compile(r"\bhow (?:many|much|long|old|far|large|big|tall|high)\b|"
+                       r"\bwhat (?:number|percentage|percent|amount|proportion)\b", re.I)
+_DATE_Q = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|century|decade|time)\b",
+                     re.I)
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                 "forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|"
+                 "half|several|single|double")
+_HAS_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_HAS_DATE = re.compile(
+    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|century|centuries|year|years|decade|today|yesterday|ago|era|age)\b", re.I)
+_COUNT_IN = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d)\b", re.I)
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One sentence of a retrieved passage, with what the answer decision looks at."""
+
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    features: list[float] = field(default_factory=list)  # see calibration.SENTENCE_FEATURES
+    score: float = 0.0
+    chunk_lexical: float = 0.0
+
+    @property
+    def type_ok(self) -> bool:
+        return bool(self.features[4]) if self.features else True
+
+    def answer_features(self) -> list[float]:
+        """Features of the answerability model (calibration.ANSWER_FEATURES)."""
+        dense, lexical, _, _, type_ok, _ = self.features
+        return [dense, lexical, type_ok, self.score, self.chunk_lexical]
+
+
+_CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d.,]*)")
+
+
+def novel(question: str, sentence: str) -> bool:
+    """Whether the sentence names something (a name, a number) the question does not."""
+    asked = set(terms(question))
+    return any(terms(w) and terms(w)[0] not in asked for w in _CAPITALISED.findall(sentence)[1:])
+
+
+def answer_type_ok(question: str, sentence: str) -> bool:
+    """A "how many" question needs a number in the answer, a "when" question a time."""
+    if _NUMBER_Q.search(question):
+        return bool(_HAS_NUMBER.search(sentence))
+    if _DATE_Q.search(question):
+        return bool(_HAS_DATE.search(sentence))
+    return True
+
+
+class ExtractiveAnswerer:
+    """Picks sentences from passages; abstains when the calibrated model says unanswerable."""
+
+    def __init__(self, searcher: Searcher, calibration: Calibration, max_sentences: int = 3,
+                 threshold: float | None = None) -> None:
+        self.searcher = searcher
+        self.calibration = calibration
+        self.max_sentences = max_sentences
+        self.threshold = calibration.threshold if threshold is None else threshold
+
+    def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
+        """Every sentence of the passages, scored, best first."""
+        if not passages:
+            return []
+        q_terms = set(terms(question))
+        weights = {t: self.searcher.bm25.idf_of(t) for t in q_terms}
+        total = sum(weights.values()) or 1.0
+        ids = [p.chunk.unit_id(j) for p in passages for j in range(len(p.chunk.units))]
+        vectors = self.searcher.store.unit_vectors(ids)
+        qvec = self.searcher.query_vector(question)
+        calibration = self.calibration
+        out: list[Candidate] = []
+        for p in passages:
+            c = p.chunk
+            chunk_terms = set(terms(c.text))
+            chunk_lexical = sum(w for t, w in weights.items() if t in chunk_terms) / total
+            prev_dense = prev_lexical = 0.0
+            for j, (s, e) in enumerate(c.units):
+                text = c.text[s - c.start : e - c.start]
+                vec = vectors.get(c.unit_id(j))
+                dense = float(np.dot(vec, qvec)) if vec is not None else 0.0
+                present = set(terms(text))
+                lexical = sum(w for t, w in weights.items() if t in present) / total
+                feats = [dense, lexical, prev_dense, prev_lexical,
+                         float(answer_type_ok(question, text)), float(novel(question, text))]
+                cand = Candidate(p, s, e, text, feats, calibration.sentence_score(feats),
+                                 chunk_lexical)
+                out.append(cand)
+                prev_dense, prev_lexical = dense, lexical
+        out.sort(key=lambda x: x.score, reverse=True)
+        return out
+
+    def answerability(self, ranked: list[Candidate]) -> float:
+        """Probability that the passages answer the question (calibrated)."""
+        return self.calibration.probability(ranked[0].answer_features()) if ranked else 0.0
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        ranked = self.candidates(question, passages)
+        p = self.answerability(ranked)
+        if not ranked or p < self.threshold:
+            return self._abstain(question, ranked)
+        picked = self._pick(ranked)
+        lead_doc = picked[0].passage.chunk.doc_id
+        # Readable order: the best document first, each document's sentences in text order.
+        picked.sort(key=lambda c: (c.passage.chunk.doc_id != lead_doc, c.passage.rank, c.start))
+        citations = [_citation(n, c, True) for n, c in enumerate(picked, 1)]
+        text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(picked, 1))
+        return Answer(answer=text, abstained=False, citations=citations)
+
+    def _pick(self, ranked: list[Candidate]) -> list[Candidate]:
+        best = ranked[0]
+        picked = [best]
+        if best.text.rstrip().endswith(":"):
+            picked.extend(self._list_items(best))
+            return picked[: self.max_sentences + 3]
+        for cand in ranked[1:]:
+            if len(picked) >= self.max_sentences:
+                break
+            if cand.score >= best.score - self.calibration.keep_margin and cand.type_ok:
+                picked.append(cand)
+        return picked
+
+    def _list_items(self, lead: Candidate) -> list[Candidate]:
+        """The items a sentence ending in a colon introduces: the first sentence of each of
+        the following lines, as many as the sentence announces ("three pillars:"), else 3."""
+        m = _COUNT_IN.search(lead.text)
+        want = (_COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m else 3
+        found = self.searcher.store.document(lead.passage.chunk.doc_id)
+        i = self.searcher.by_id.get(lead.passage.chunk.chunk_id)
+        if found is None or i is None:
+            return []
+        text, chunks = found[0], self.searcher.chunks
+        items: list[Candidate] = []
+        prev_end = lead.end
+        while i < len(chunks) and chunks[i].doc_id == lead.passage.chunk.doc_id:
+            c = chunks[i]
+            for s, e in c.units:
+                if s <= lead.start:
+                    continue
+                if len(items) == want:
+                    return items
+                if "\n" in text[prev_end:s]:
+                    passage = Passage(c, lead.passage.score, lead.passage.fused, lead.passage.rank)
+                    items.append(Candidate(passage, s, e, text[s:e], lead.features, lead.score,
+                                           lead.chunk_lexical))
+                prev_end = e
+            i += 1
+        return items
+
+    def _abstain(self, question: str, ranked: list[Candidate]) -> Answer:
+        closest: list[Candidate] = []
+        for cand in ranked:
+            if all(cand.passage.chunk.chunk_id != c.passage.chunk.chunk_id for c in closest):
+                closest.append(cand)
+            if len(closest) == 2:
+                break
+        text = ("The documents don't say. Nothing in them answers this question"
+                + ("; the closest passages are listed as sources." if closest else "."))
+        return Answer(answer=text, abstained=True,
+                      citations=[_citation(n, c, False) for n, c in enumerate(closest, 1)])
+
+
+def _citation(n: int, cand: Candidate, supported: bool) -> Citation:
+    c = cand.passage.chunk
+    return Citation(
+        n=n, source=c.source, text=cand.text, start=cand.start, end=cand.end,
+        score=round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, cand.score)))), 4), supported=supported, doc_id=c.doc_id,
+        title=c.title, date=c.date, passage_start=c.start, passage_end=c.end,
+    )
