@@ -1,0 +1,229 @@
+"""The Gradio Blocks of the chat UI. Wiring only: handlers decide, ``render`` draws."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError
+from assistant.service import AssistantAPI
+from assistant.settings import Settings
+from assistant.ui import assets, render, uploads
+from assistant.ui.handlers import ChatMessages, Handlers, Turns
+
+# Starters about the bundled sample article; "And Denmark?" shows follow-ups in the hint.
+EXAMPLES = [
+    "How many leaders attended the Coalition of the Willing meeting?",
+    "Which countries opposed Macron's proposal?",
+    "What are the three pillars of future security guarantees?",
+]
+INTRO = (
+    "## Ask the documents\n"
+    "Answers quote the indexed documents. Click a marker like **[1]** to see the passage it "
+    "comes from, highlighted in its document. Follow-up questions work too "
+    "(“Which countries opposed Macron's proposal?” then “And Denmark?”)."
+)
+
+
+def mount_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``gr.mount_gradio_app`` / ``launch`` that this UI expects.
+
+    No outside links in the footer, and Gradio's own upload limit matching ours.
+    """
+    return {
+        "footer_links": ["api"],
+        "max_file_size": f"{settings.server.max_upload_mb:g}mb",
+        "run_history": False,
+    }
+
+
+def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> gr.Blocks:
+    """The chat page: chat with citations, sources panel, document view, Documents tab.
+
+    ``get_assistant`` may block until the model is loaded; it is only called inside events,
+    so the page itself never waits for it. The API endpoint ``/chat`` takes a message (the
+    history is kept per client session) and returns the answer text and its citations.
+    """
+    h = Handlers(get_assistant, settings)
+    limit = settings.server.concurrency
+    with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
+        history = gr.State([])  # plain {"role", "content"} turns for the assistant
+        turns = gr.State([])  # each answer with its question, for the sources panel
+        pending = gr.State("")  # the question being answered
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            with gr.Tab("Chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=360):
+                    chatbot = gr.Chatbot(
+                        label="Chat",
+                        elem_id="chat",
+                        height=520,
+                        buttons=["copy", "copy_all"],  # no "share": nothing leaves the host
+                        feedback_options=None,
+                        latex_delimiters=[],
+                        allow_tags=False,
+                        examples=[{"text": q} for q in EXAMPLES],
+                        placeholder="Ask a question about the indexed documents.",
+                    )
+                    msg = gr.Textbox(
+                        show_label=False,
+                        placeholder="Ask a question, or a follow-up such as “And Denmark?”",
+                        submit_btn="Ask",
+                        elem_id="question",
+                        max_lines=6,
+                    )
+                    restart = gr.Button("Start over", variant="secondary", size="sm")
+                with gr.Column(scale=2, min_width=320):
+                    sources = gr.HTML(
+                        render.sources_placeholder(),
+                        label="Sources",
+                        show_label=True,
+                        container=True,
+                        padding=True,
+                        elem_id="sources",
+                        js_on_load=assets.SOURCES_JS,
+                    )
+                    docview = gr.HTML(
+                        render.document_placeholder(),
+                        label="Document",
+                        show_label=True,
+                        container=True,
+                        padding=True,
+                        elem_id="document",
+                        js_on_load=assets.DOCUMENT_JS,
+                    )
+            with gr.Tab("Documents") as docs_tab:
+                docs_summary = gr.Markdown()
+                docs_table = gr.Dataframe(
+                    headers=render.DOCUMENT_HEADERS, interactive=False, elem_id="documents"
+                )
+                refresh = gr.Button("Refresh", size="sm")
+                added = _upload_panel(h, settings)
+
+        # The /chat API: hidden components, per-session history in a State.
+        with gr.Row(visible=False):
+            api_message = gr.Textbox(label="message")
+            api_answer = gr.Textbox(label="answer")
+            api_sources = gr.JSON(label="sources")
+            api_history = gr.State([])
+            api_button = gr.Button()
+
+        def take(question: str) -> tuple[Any, str]:
+            return gr.update(value="", interactive=False), question
+
+        def unlock() -> Any:
+            return gr.update(interactive=True)
+
+        answer_kwargs: dict[str, Any] = {
+            "fn": h.respond,
+            "inputs": [pending, chatbot, history, turns],
+            "outputs": [chatbot, history, turns, sources],
+            "concurrency_limit": limit,
+            "concurrency_id": "answer",
+            "api_visibility": "private",
+            "show_progress": "hidden",
+        }
+        asked = msg.submit(take, [msg], [msg, pending], queue=False, api_visibility="private")
+        asked_event = asked.then(**answer_kwargs)
+        asked_event.then(unlock, None, msg, queue=False, api_visibility="private")
+
+        def pick(evt: gr.SelectData) -> tuple[Any, str]:
+            value = evt.value if isinstance(evt.value, dict) else {}
+            return gr.update(value="", interactive=False), str(value.get("text", ""))
+
+        example = chatbot.example_select(
+            pick, None, [msg, pending], queue=False, api_visibility="private"
+        )
+        example_event = example.then(**answer_kwargs)
+        example_event.then(unlock, None, msg, queue=False, api_visibility="private")
+
+        def start_over() -> tuple[Any, ...]:
+            return [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
+
+        restart.click(
+            start_over,
+            None,
+            [chatbot, history, turns, sources, docview, msg],
+            cancels=[asked_event, example_event],
+            queue=False,
+            api_visibility="private",
+        ).then(unlock, None, msg, queue=False, api_visibility="private")
+
+        def open_citation(t: Turns, evt: gr.EventData) -> tuple[Any, Any]:
+            try:
+                turn, n = int(getattr(evt, "turn", -1)), int(getattr(evt, "n", -1))
+            except (TypeError, ValueError):
+                return gr.skip(), gr.skip()
+            shown = h.open_citation(t, turn, n)
+            return shown if shown is not None else (gr.skip(), gr.skip())
+
+        sources.click(
+            open_citation,
+            [turns],
+            [sources, docview],
+            api_visibility="private",
+            show_progress="hidden",
+            concurrency_limit=None,
+        )
+
+        def api_chat(message: str, hist: ChatMessages) -> Any:
+            """Answer a question about the documents; history is kept per session.
+
+            Returns the answer text with [n] markers and the list of citations.
+            """
+            try:
+                yield from h.api_chat(message, hist)
+            except AssistantError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        api_button.click(
+            api_chat,
+            [api_message, api_history],
+            [api_answer, api_history, api_sources],
+            api_name="chat",
+            concurrency_limit=limit,
+            concurrency_id="answer",
+        )
+
+        list_kwargs: dict[str, Any] = {
+            "fn": h.list_documents,
+            "outputs": [docs_table, docs_summary],
+            "api_visibility": "private",
+            "concurrency_limit": None,
+        }
+        docs_tab.select(**list_kwargs)
+        refresh.click(**list_kwargs)
+        if added is not None:
+            added.then(**list_kwargs)
+
+    demo.queue(default_concurrency_limit=limit)
+    return demo
+
+
+def _upload_panel(h: Handlers, settings: Settings) -> Any:
+    """Upload controls when an admin token is configured, else a note saying why not.
+
+    Returns the upload event (to refresh the table after it), or ``None``.
+    """
+    if not settings.admin_token:
+        gr.Markdown(
+            "Adding documents here is off. An administrator can turn it on by setting "
+            "`ASSISTANT_ADMIN_TOKEN`, or index files with `assistant ingest PATH`."
+        )
+        return None
+    kinds = " ".join(uploads.ALLOWED_SUFFIXES)
+    with gr.Accordion("Add documents", open=False):
+        token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+        files = gr.File(
+            label=f"Files ({kinds}; up to {settings.server.max_upload_mb:g} MB each)",
+            file_count="multiple",
+            type="filepath",
+            elem_id="upload-files",
+        )
+        add = gr.Button("Add to index", variant="primary")
+        status = gr.Markdown(elem_id="upload-status")
+    return add.click(
+        h.upload, [token, files], [status], api_visibility="private", concurrency_limit=1
+    )

@@ -1,0 +1,93 @@
+"""CSS and the two small scripts of the chat page.
+
+They travel inside the Blocks (through ``gr.HTML(js_on_load=...)``) rather than through
+``launch(css=...)``, because ``gr.mount_gradio_app`` replaces the page's css/js with its own
+arguments: this way the UI looks and works the same however the server mounts it.
+"""
+
+from __future__ import annotations
+
+import json
+
+CSS = """
+a.cite-ref { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px;
+  color: var(--color-accent); cursor: pointer; }
+a.cite-ref:hover { background: var(--color-accent-soft); }
+.src-panel, .doc-view { font-size: var(--text-md); line-height: 1.5; }
+.src-panel { position: relative; max-height: 46vh; overflow-y: auto; padding-right: 4px; }
+.src-empty, .src-question { color: var(--body-text-color-subdued); margin: 4px 0 8px; }
+.src-status { padding: 8px 10px; border-radius: 6px; background: var(--background-fill-secondary); }
+.src-status.abstained { border-left: 4px solid #d97706; font-weight: 600; }
+.src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 10px; margin: 8px 0; }
+.src-card.selected { border-color: var(--color-accent);
+  box-shadow: 0 0 0 2px var(--color-accent-soft); }
+.src-card header { font-weight: 600; }
+.src-n { color: var(--color-accent); }
+.src-meta, .doc-meta { color: var(--body-text-color-subdued); font-size: var(--text-sm); }
+.src-warn { color: #b45309; }
+.src-passage { margin: 6px 0; padding: 0 0 0 10px; white-space: pre-wrap;
+  border-left: 3px solid var(--border-color-primary); }
+.src-panel mark, .doc-view mark { background: #fde68a; color: #111; border-radius: 2px; }
+.doc-view mark.current { background: #f59e0b; outline: 2px solid #b45309; }
+.src-panel .src-card button.src-open { margin: 2px 0 0; font-size: var(--text-sm);
+  font-weight: normal; color: var(--color-accent); background: none; border: none; padding: 0;
+  cursor: pointer; text-decoration: underline; box-shadow: none; }
+.doc-view header { margin-bottom: 6px; }
+.doc-title { font-weight: 600; }
+.doc-body { position: relative; max-height: 52vh; overflow-y: auto; white-space: pre-wrap;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
+"""
+
+# Installed once per page by the sources panel: styles, and one capturing click listener
+# that turns a marker [n] in the chat (or an "Open in document" button) into an event of
+# the sources panel carrying {turn, n}. Capturing, so the chat never follows the link.
+SOURCES_JS = """
+window.__assistantOpen = (turn, n) => trigger('click', {turn: turn, n: n});
+if (!window.__assistantUi) {
+  window.__assistantUi = true;
+  const style = document.createElement('style');
+  style.id = 'assistant-ui-css';
+  style.textContent = __CSS__;
+  document.head.appendChild(style);
+  document.addEventListener('click', (ev) => {
+    const el = ev.target.closest && ev.target.closest('a.cite-ref, button.src-open');
+    if (!el) return;
+    let turn, n;
+    if (el.matches('a.cite-ref')) {
+      const m = (el.getAttribute('href') || '').match(/^#cite-(\\d+)-(\\d+)$/);
+      if (!m) return;
+      turn = Number(m[1]); n = Number(m[2]);
+    } else {
+      turn = Number(el.dataset.turn); n = Number(el.dataset.n);
+    }
+    ev.preventDefault();
+    ev.stopPropagation();
+    document.querySelectorAll('.src-card.selected').forEach((c) => c.classList.remove('selected'));
+    const card = document.getElementById('src-' + turn + '-' + n);
+    if (card) card.classList.add('selected');
+    window.__assistantOpen(turn, n);
+  }, true);
+}
+const showSelected = () => {
+  const card = element.querySelector('.src-card.selected');
+  const panel = element.querySelector('.src-panel');
+  if (card && panel) panel.scrollTop = Math.max(0, card.offsetTop - 8);
+};
+watch('value', showSelected);
+""".replace("__CSS__", json.dumps(CSS))
+
+# Scrolls the document view (not the page) to the span named by data-scroll-to.
+DOCUMENT_JS = """
+const scrollToCited = () => {
+  const root = element.querySelector('.doc-view');
+  const body = root && root.querySelector('.doc-body');
+  const id = root && root.dataset.scrollTo;
+  const anchor = id && document.getElementById(id);
+  if (!body || !anchor) return;
+  body.scrollTop = Math.max(0, anchor.offsetTop - body.clientHeight / 3);
+  root.scrollIntoView({block: 'nearest'});
+};
+watch('value', scrollToCited);
+scrollToCited();
+"""

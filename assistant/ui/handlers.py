@@ -1,0 +1,179 @@
+"""What each UI event does: ask the assistant, then hand the result to ``render``.
+
+Plain Python over an ``AssistantAPI`` (no Gradio layout here), so it is tested with the fake.
+The assistant is fetched through ``get_assistant`` on every call, never before: the page must
+load while the model is still loading in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.service import AssistantAPI
+from assistant.settings import Settings
+from assistant.types import Answer, Citation, DocumentText
+from assistant.ui import render, uploads
+
+log = logging.getLogger(__name__)
+
+ChatMessages = list[dict[str, Any]]
+Turns = list[dict[str, Any]]
+THINKING = "_Searching the documents…_"
+
+
+def stream_answer(
+    assistant: AssistantAPI, question: str, history: Sequence[dict]
+) -> Iterator[str | Answer]:
+    """The answer text so far after each streamed piece, then the final ``Answer``."""
+    partial = ""
+    for piece in assistant.stream(question, list(history)):
+        if isinstance(piece, Answer):
+            yield piece
+            return
+        partial += piece
+        yield partial
+    raise AssistantError("The assistant stopped before finishing its answer.")
+
+
+def document_texts(assistant: AssistantAPI, citations: Sequence[Citation]) -> dict[str, str]:
+    """Full text of each cited document, so passages can be cut out by their offsets."""
+    texts: dict[str, str] = {}
+    for doc_id in dict.fromkeys(c.doc_id for c in citations if c.doc_id):
+        try:
+            texts[doc_id] = assistant.document(doc_id).text
+        except AssistantError:
+            log.warning("cited document %s is not in the index", doc_id)
+    return texts
+
+
+class Handlers:
+    """The UI's event handlers, bound to one way of getting the assistant."""
+
+    def __init__(self, get_assistant: Callable[[], AssistantAPI], settings: Settings) -> None:
+        self.get_assistant = get_assistant
+        self.settings = settings
+
+    def respond(
+        self, question: str, chat: ChatMessages, history: ChatMessages, turns: Turns
+    ) -> Iterator[tuple[ChatMessages, ChatMessages, Turns, str]]:
+        """Stream one answer into the chat; the sources panel follows the finished answer.
+
+        Yields (chat messages, plain history, turns, sources html).
+        """
+        question = (question or "").strip()
+        if not question:
+            return
+        chat = [*chat, {"role": "user", "content": render.escape_markdown(question)}]
+        shown = [*chat, {"role": "assistant", "content": THINKING}]
+        pending = render.sources_placeholder("Looking for sources…")
+        yield shown, history, turns, pending
+        try:
+            assistant = self.get_assistant()
+            for item in stream_answer(assistant, question, history):
+                if isinstance(item, Answer):
+                    final = item
+                    break
+                text = render.escape_markdown(item)
+                yield [*chat, {"role": "assistant", "content": text}], history, turns, pending
+            texts = document_texts(assistant, final.citations)
+        except AssistantError as exc:
+            error = {"role": "assistant", "content": render.error_markdown(str(exc))}
+            yield [*chat, error], history, turns, render.sources_placeholder()
+            return
+        except Exception:  # a person sees a clean message, the log the traceback
+            log.exception("answering %r failed", question)
+            error = {"role": "assistant", "content": render.error_markdown("Something went wrong.")}
+            yield [*chat, error], history, turns, render.sources_placeholder()
+            return
+        turn = len(turns)
+        turns = [*turns, {"question": question, "answer": final.model_dump()}]
+        history = [
+            *history,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": final.answer},
+        ]
+        message = {"role": "assistant", "content": render.chat_markdown(final, turn)}
+        sources = render.sources_html(final, texts, turn, question=question)
+        yield [*chat, message], history, turns, sources
+
+    def open_citation(self, turns: Turns, turn: int, n: int) -> tuple[str, str] | None:
+        """Sources of answer ``turn`` with card ``n`` selected, and its document at the span.
+
+        ``None`` when the turn or marker is unknown (e.g. after starting over).
+        """
+        if not 0 <= turn < len(turns):
+            return None
+        answer = Answer.model_validate(turns[turn]["answer"])
+        cited = next((c for c in answer.citations if c.n == n), None)
+        if cited is None:
+            return None
+        assistant = self.get_assistant()
+        texts = document_texts(assistant, answer.citations)
+        sources = render.sources_html(answer, texts, turn, n, turns[turn]["question"])
+        try:
+            doc: DocumentText = assistant.document(cited.doc_id)
+        except AssistantError as exc:
+            return sources, render.document_placeholder(str(exc))
+        return sources, render.document_html(doc, answer.citations, n)
+
+    def api_chat(
+        self, message: str, history: ChatMessages
+    ) -> Iterator[tuple[str, ChatMessages, list[dict]]]:
+        """Answer text with its [n] markers (streamed), history, and the citations as JSON.
+
+        Raises ``AssistantError`` with a message safe to show.
+        """
+        for item in stream_answer(self.get_assistant(), message or "", history or []):
+            if isinstance(item, Answer):
+                history = [
+                    *(history or []),
+                    {"role": "user", "content": message},
+                    {"role": "assistant", "content": item.answer},
+                ]
+                yield item.answer, history, [c.model_dump() for c in item.citations]
+            else:
+                yield item, history, []
+
+    def list_documents(self) -> tuple[list[list[str | int]], str]:
+        """Rows for the Documents table and a one-line summary."""
+        try:
+            docs = self.get_assistant().documents()
+        except AssistantError as exc:
+            return [], render.error_markdown(str(exc))
+        chunks = sum(d.chunks for d in docs)
+        return render.document_rows(docs), f"{len(docs)} documents, {chunks} chunks indexed."
+
+    def upload(self, token: str, files: Sequence[str] | None) -> str:
+        """Store and index uploaded files when the admin token matches; a Markdown report."""
+        if not self.settings.admin_token:
+            return "Uploads are off on this server."
+        if not uploads.token_ok(token, self.settings.admin_token):
+            return "**Not uploaded:** the admin token is missing or wrong."
+        if not files:
+            return "Choose one or more files first."
+        dest = Path(self.settings.data_dir) / "uploads"
+        result = uploads.store_uploads(
+            [Path(f) for f in files], dest, self.settings.server.max_upload_mb
+        )
+        lines = [f"- **{render.escape_markdown(n)}** refused: {r}" for n, r in result.rejected]
+        if result.accepted:
+            try:
+                report = self.get_assistant().ingest(result.accepted)
+            except AssistantError as exc:
+                return "\n".join([render.error_markdown(str(exc)), *lines])
+            lines = [
+                *(f"- **{render.escape_markdown(p.name)}** added" for p in result.accepted),
+                *lines,
+                *_report_errors(report),
+            ]
+        return "\n".join(lines)
+
+
+def _report_errors(report: object) -> list[str]:
+    """Per-file errors from an ``IngestReport`` (an object or a dict with ``errors``)."""
+    errors = report.get("errors") if isinstance(report, dict) else getattr(report, "errors", None)
+    return [f"- {render.escape_markdown(str(e))}" for e in errors or []]
