@@ -115,7 +115,7 @@ def _add_static_routes(app: FastAPI) -> None:
 def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
     """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally."""
     try:
-        from assistant.ui.app import build_ui
+        from assistant.ui import app as ui
     except ModuleNotFoundError as exc:
         if exc.name not in ("assistant.ui", "assistant.ui.app"):
             raise
@@ -123,7 +123,7 @@ def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
         return False
     import gradio as gr
 
-    blocks = build_ui(lazy.get, settings)
+    blocks = ui.build_ui(lazy.get, settings)
     gradio_js = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
     if gradio_js.is_file():  # it imports ./assets/..., which the mounted app serves
 
@@ -131,23 +131,21 @@ def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
             return FileResponse(gradio_js, media_type="text/javascript")
 
         app.add_api_route("/gradio.js", loader, methods=["GET"], include_in_schema=False)
-    gr.mount_gradio_app(
-        app,
-        blocks,
-        path="/",
-        server_name=settings.server.host,
-        server_port=settings.server.port,
-        max_file_size=int(settings.server.max_upload_mb * 1024 * 1024),
-        footer_links=["api", "settings"],
-        run_history=False,  # its page offers uploading runs to a remote bucket
-        # Gradio 6 takes styling at launch/mount time; honour what build_ui gave gr.Blocks().
-        theme=getattr(blocks, "_deprecated_theme", None),
-        css=getattr(blocks, "_deprecated_css", None),
-        css_paths=getattr(blocks, "_deprecated_css_paths", None),
-        js=getattr(blocks, "_deprecated_js", None),
-        head=getattr(blocks, "_deprecated_head", None),
-        head_paths=getattr(blocks, "_deprecated_head_paths", None),
-    )
+    options: dict[str, Any] = {
+        "server_name": settings.server.host,
+        "server_port": settings.server.port,
+        "max_file_size": int(settings.server.max_upload_mb * 1024 * 1024),
+        "footer_links": ["api"],
+        "run_history": False,  # its page offers uploading runs to a remote bucket
+    }
+    # Gradio 6 takes styling at mount time; keep what build_ui may have given gr.Blocks().
+    for name in ("theme", "css", "css_paths", "js", "head", "head_paths"):
+        value = getattr(blocks, f"_deprecated_{name}", None)
+        if value is not None:
+            options[name] = value
+    if hasattr(ui, "mount_options"):
+        options.update(ui.mount_options(settings))
+    gr.mount_gradio_app(app, blocks, path="/", **options)
     return True
 
 

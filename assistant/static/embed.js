@@ -52,6 +52,7 @@
   });
 
   var iframe = null;
+  var loaded = false;
   var isOpen = false;
 
   function layout() {
@@ -82,7 +83,7 @@
       iframe.src = widgetUrl();
       iframe.title = title;
       Object.assign(iframe.style, { width: "100%", height: "100%", border: "0", display: "block" });
-      iframe.addEventListener("load", focusWidget);
+      iframe.addEventListener("load", function () { loaded = true; focusWidget(); });
       panel.appendChild(iframe);
     }
     isOpen = true;
@@ -103,7 +104,7 @@
   }
 
   function focusWidget() {
-    if (isOpen && iframe && iframe.contentWindow) {
+    if (isOpen && loaded && iframe.contentWindow) {
       iframe.focus();
       iframe.contentWindow.postMessage({ type: "assistant-widget:opened" }, origin);
     }

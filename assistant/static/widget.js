@@ -1,7 +1,7 @@
 /*
  * The chat widget: asks /api/ask/stream, keeps the conversation in the page, and shows each
  * citation's exact span inside its passage. All text goes into the DOM via textContent, never
- * innerHTML, because questions, answers and documents are untrusted.
+ * parsed as markup, because questions, answers and documents are untrusted.
  */
 (function () {
   "use strict";
@@ -208,12 +208,13 @@
       from = bounded && !span.moved ? c.passage_start : Math.max(0, span.start - CONTEXT);
       to = bounded && !span.moved ? c.passage_end : Math.min(text.length, span.end + CONTEXT);
     }
-    if (from > 0) box.appendChild(document.createTextNode("\u2026"));
+    // An ellipsis only where the shown text breaks off inside a paragraph.
+    if (from > 0 && text[from - 1] !== "\n") box.appendChild(document.createTextNode("\u2026"));
     box.appendChild(document.createTextNode(text.slice(from, span.start)));
     var mark = el("mark", "", text.slice(span.start, span.end));
     box.appendChild(mark);
     box.appendChild(document.createTextNode(text.slice(span.end, to)));
-    if (to < text.length) box.appendChild(document.createTextNode("\u2026"));
+    if (to < text.length && text[to] !== "\n") box.appendChild(document.createTextNode("\u2026"));
     els.whole.hidden = !viewing.doc;
     els.whole.textContent = viewing.whole ? "Show only the passage" : "Show the whole document";
     mark.scrollIntoView({ block: "center" });
