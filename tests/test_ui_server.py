@@ -1,0 +1,275 @@
+"""The chat UI served for real (``assistant.server.create_app`` on a loopback port) and
+driven through its Gradio API with ``gradio_client``, as an API user would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client asks the Hub for Spaces otherwise
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import uvicorn  # noqa: E402
+from gradio_client import Client  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+from assistant.server import create_app  # noqa: E402
+from assistant.service import AssistantAPI  # noqa: E402
+from assistant.settings import ServerSettings, Settings  # noqa: E402
+from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+OPPOSED_Q = "Which countries opposed Macron's proposal?"
+OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
+
+
+@contextmanager
+def loopback_only() -> Iterator[list[str]]:
+    """Refuse (and record) every connection this process tries to a non-loopback host."""
+    attempts: list[str] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        host = str(address[0]) if isinstance(address, tuple) else str(address)
+        try:
+            local = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            local = host == "localhost"
+        if not local:
+            attempts.append(host)
+            raise ConnectionRefusedError(f"tests may not reach {host}")
+
+    def connect(self: socket.socket, address: object) -> None:
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: object) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    try:
+        yield attempts
+    finally:
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ui_settings(data_dir: Path, **server: object) -> Settings:
+    """Test settings: a temp data dir and no rate limit in the way of page assets."""
+    server = {"rate_limit_per_minute": 100_000, **server}
+    admin_token = server.pop("admin_token", None)
+    return Settings(
+        data_dir=data_dir,
+        admin_token=admin_token,
+        server=ServerSettings(**server),  # type: ignore[arg-type]
+    )
+
+
+@contextmanager
+def serve(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> Iterator[str]:
+    """Run the whole web app (UI mounted at /) on a free loopback port; yields its URL."""
+    port = free_port()
+    settings.server.port = port
+    app = create_app(settings, get_assistant=get_assistant)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the UI server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def no_network() -> Iterator[list[str]]:
+    with loopback_only() as attempts:
+        yield attempts
+    assert attempts == [], f"tried to reach outside hosts: {attempts}"
+
+
+Connector = Callable[[str], Client]
+
+
+@pytest.fixture
+def connect() -> Iterator[Connector]:
+    """Make ``gradio_client`` clients that are closed after the test (they keep a heartbeat)."""
+    clients: list[Client] = []
+
+    def make(url: str) -> Client:
+        clients.append(Client(url, verbose=False))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeAssistant:
+    return FakeAssistant()
+
+
+@pytest.fixture(scope="module")
+def url(fake: FakeAssistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server over the fake for the API tests of this module."""
+    settings = ui_settings(tmp_path_factory.mktemp("data"))
+    with loopback_only() as attempts, serve(lambda: fake, settings) as u:
+        yield u
+    assert attempts == [], f"tried to reach outside hosts: {attempts}"
+
+
+def test_chat_api_returns_answer_text_and_citations(
+    url: str, fake: FakeAssistant, connect: Connector
+) -> None:
+    client = connect(url)
+    answer, sources = client.predict(OPPOSED_Q, api_name="/chat")
+    assert answer == f"{OPPOSED} [1]"
+    assert [s["n"] for s in sources] == [1]
+    cited = sources[0]
+    article = SAMPLE.read_text(encoding="utf-8")
+    assert article[cited["start"] : cited["end"]] == cited["text"] == OPPOSED
+    assert cited["source"] == "coalition-of-the-willing.txt" and cited["supported"] is True
+
+
+def test_chat_api_keeps_history_per_session(
+    url: str, fake: FakeAssistant, connect: Connector
+) -> None:
+    first = connect(url)
+    first.predict("How many leaders attended the meeting?", api_name="/chat")
+    first.predict("And Denmark?", api_name="/chat")
+    question, history = fake.calls[-1]
+    assert question == "And Denmark?"
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    assert history[0]["content"] == "How many leaders attended the meeting?"
+    assert "30 leaders" in history[1]["content"]
+
+    connect(url).predict("And Denmark?", api_name="/chat")
+    assert fake.calls[-1] == ("And Denmark?", [])  # a new session starts a new conversation
+
+
+def test_chat_api_reports_abstention_and_errors_cleanly(url: str, connect: Connector) -> None:
+    client = connect(url)
+    answer, sources = client.predict("What is the capital of Peru?", api_name="/chat")
+    assert "don't say" in answer and sources[0]["supported"] is False
+    with pytest.raises(AppError, match="Please type a question."):
+        client.predict("   ", api_name="/chat")
+
+
+def test_chat_api_streams_the_answer(url: str, connect: Connector) -> None:
+    job = connect(url).submit(OPPOSED_Q, api_name="/chat")
+    partials = [answer for answer, _ in job]
+    final = job.result()[0]
+    assert final == f"{OPPOSED} [1]"
+    assert len(set(partials)) > 2 and len(partials[0]) < len(final)
+    assert all(final.startswith(p) for p in partials)
+
+
+def test_only_the_chat_endpoint_is_public(url: str, connect: Connector) -> None:
+    api = connect(url).view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/chat"]
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/chat"]["parameters"]] == [
+        "message"
+    ]
+
+
+def test_page_is_served_while_the_model_loads(
+    tmp_path: Path, no_network: list[str], connect: Connector
+) -> None:
+    ready = threading.Event()
+    fake = FakeAssistant()
+
+    def slow_assistant() -> FakeAssistant:
+        ready.wait(timeout=30)
+        return fake
+
+    with serve(slow_assistant, ui_settings(tmp_path / "data")) as url:
+        started = time.monotonic()
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        assert time.monotonic() - started < 5
+        assert not ready.is_set()
+        client = connect(url)
+        job = client.submit(OPPOSED_Q, api_name="/chat")
+        time.sleep(0.5)
+        assert not job.done()  # waiting for the model, not failing
+        ready.set()
+        assert job.result(timeout=20)[0] == f"{OPPOSED} [1]"
+
+
+def test_several_people_are_answered_at_once(
+    tmp_path: Path, no_network: list[str], connect: Connector
+) -> None:
+    both_inside = threading.Barrier(2, timeout=15)
+
+    class Slow(FakeAssistant):
+        def stream(self, question, history=None):  # type: ignore[override]
+            both_inside.wait()  # only passes when two answers run at the same time
+            yield from super().stream(question, history)
+
+    slow = Slow()
+    with serve(lambda: slow, ui_settings(tmp_path / "data", concurrency=2)) as url:
+        jobs = [connect(url).submit(OPPOSED_Q, api_name="/chat") for _ in "ab"]
+        assert [job.result(timeout=30)[0] for job in jobs] == [f"{OPPOSED} [1]"] * 2
+
+
+def test_ui_over_the_real_assistant(
+    tmp_path: Path, no_network: list[str], connect: Connector
+) -> None:
+    """The real model and Chroma behind the UI, on the bundled sample article."""
+    from assistant.core import Assistant
+    from assistant.ui.handlers import Handlers
+
+    settings = ui_settings(tmp_path / "data")
+    assistant = Assistant(settings)
+    assert assistant.ensure_sample()
+    with serve(lambda: assistant, settings) as url:
+        client = connect(url)
+        answer, sources = client.predict(
+            "How many leaders attended the Coalition of the Willing meeting?", api_name="/chat"
+        )
+    assert "30" in answer and "[1]" in answer
+    assert any("attended by 30 leaders" in s["text"] for s in sources)
+    for s in sources:
+        text = assistant.document(s["doc_id"]).text
+        assert text[s["start"] : s["end"]] == s["text"]
+        assert s["passage_start"] <= s["start"] < s["end"] <= s["passage_end"]
+
+    h = Handlers(lambda: assistant, settings)
+    *_, (_, _, turns, panel) = h.respond(OPPOSED_Q, [], [], [])
+    assert OPPOSED in panel
+    shown = h.open_citation(turns, 0, 1)
+    assert shown is not None and 'class="cited current"' in shown[1]
