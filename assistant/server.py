@@ -225,4 +225,5 @@ def serve(settings: Settings | None = None) -> None:
         port=settings.server.port,
         log_level="info",
         access_log=False,
+        timeout_graceful_shutdown=5,  # open Gradio event streams would otherwise hold Ctrl+C
     )

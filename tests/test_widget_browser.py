@@ -12,14 +12,15 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from assistant.server import create_app
 from assistant.settings import ServerSettings, Settings
@@ -43,6 +44,11 @@ the article using the chat button.</p>
 <script src="{api}/embed.js" data-title="Ask about this article" data-accent="#0f766e"
         data-position="bottom-right" defer></script>
 </body></html>
+"""
+GRADIO_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Gradio embed</title>
+<link rel="icon" href="data:,"><script type="module" src="{api}/gradio.js"></script></head>
+<body><h1>Host</h1><gradio-app src="{api}/"></gradio-app></body></html>
 """
 
 
@@ -72,6 +78,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     api_port = sock.getsockname()[1]
     api = f"http://127.0.0.1:{api_port}"
     (site / "host.html").write_text(HOST_PAGE.format(api=api), encoding="utf-8")
+    (site / "gradio.html").write_text(GRADIO_PAGE.format(api=api), encoding="utf-8")
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ASSISTANT_DATA_DIR", str(root / "data"))
@@ -81,7 +88,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             server=ServerSettings(host="127.0.0.1", port=api_port, rate_limit_per_minute=1000),
         )
         app = create_app(settings, get_assistant=FakeAssistant)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
+        server = uvicorn.Server(config)
         api_thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         host_thread = threading.Thread(target=host.serve_forever, daemon=True)
         api_thread.start()
@@ -120,6 +128,20 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Browser contexts that are closed after the test, even when it fails."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options: Any) -> BrowserContext:
+        contexts.append(browser.new_context(**options))
+        return contexts[-1]
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 def _watch(page: Page, servers: Servers) -> tuple[list[str], list[str]]:
     """Record requests to unexpected hosts and console messages."""
     foreign: list[str] = []
@@ -137,9 +159,9 @@ def _ask(page: Page, question: str) -> None:
 
 
 def test_widget_answers_and_shows_the_cited_passage(
-    browser: Browser, servers: Servers, tmp_path: Path
+    new_context: Callable[..., BrowserContext], servers: Servers, tmp_path: Path
 ) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     foreign, console = _watch(page, servers)
     host_url = f"{servers.allowed}/host.html"
@@ -192,13 +214,12 @@ def test_widget_answers_and_shows_the_cited_passage(
     assert widget.evaluate("window.pwned") is None
     assert foreign == []
     assert not [m for m in console if "error" in m.lower()], console
-    context.close()
 
 
 def test_widget_is_full_screen_on_a_phone(
-    browser: Browser, servers: Servers, tmp_path: Path
+    new_context: Callable[..., BrowserContext], servers: Servers, tmp_path: Path
 ) -> None:
-    context = browser.new_context(
+    context = new_context(
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
@@ -228,11 +249,12 @@ def test_widget_is_full_screen_on_a_phone(
     frame.locator("#close").tap()
     expect(iframe).to_be_hidden()
     expect(launcher).to_be_visible()
-    context.close()
 
 
-def test_a_disallowed_origin_can_neither_frame_nor_read(browser: Browser, servers: Servers) -> None:
-    context = browser.new_context()
+def test_a_disallowed_origin_can_neither_frame_nor_read(
+    new_context: Callable[..., BrowserContext], servers: Servers
+) -> None:
+    context = new_context()
     page = context.new_page()
     _, console = _watch(page, servers)
     page.goto(f"{servers.disallowed}/host.html")
@@ -261,4 +283,20 @@ def test_a_disallowed_origin_can_neither_frame_nor_read(browser: Browser, server
     page.goto(f"{servers.allowed}/host.html")
     assert page.evaluate(script, servers.api).startswith("read 200")
     assert page.evaluate(get_docs, servers.api) == "read 200"
-    context.close()
+
+
+def test_gradio_web_component_loads_from_our_server(
+    new_context: Callable[..., BrowserContext], servers: Servers
+) -> None:
+    """``<gradio-app>`` with our /gradio.js: the full UI, no CDN, only for allowed origins."""
+    context = new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    foreign, console = _watch(page, servers)
+    page.goto(f"{servers.allowed}/gradio.html")
+    expect(page.locator("gradio-app #question textarea")).to_be_visible(timeout=30_000)
+    assert foreign == []
+
+    page.goto(f"{servers.disallowed}/gradio.html")
+    page.wait_for_timeout(1500)
+    assert page.locator("gradio-app #question").count() == 0
+    assert any("CORS" in m and "/gradio.js" in m for m in console), console
