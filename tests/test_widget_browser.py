@@ -57,6 +57,7 @@ class Servers:
     api: str  # http://127.0.0.1:PORT, the assistant
     allowed: str  # http://localhost:PORT, a host page origin in allowed_origins
     disallowed: str  # http://127.0.0.1:PORT, the same host page from an unlisted origin
+    fake: FakeAssistant
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -87,7 +88,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             allowed_origins=f"http://localhost:{host_port}",
             server=ServerSettings(host="127.0.0.1", port=api_port, rate_limit_per_minute=1000),
         )
-        app = create_app(settings, get_assistant=FakeAssistant)
+        fake = FakeAssistant()
+        app = create_app(settings, get_assistant=lambda: fake)
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
         server = uvicorn.Server(config)
         api_thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -100,7 +102,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                     break
                 threading.Event().wait(0.05)
             assert server.started, "the assistant server did not start"
-            yield Servers(api, f"http://localhost:{host_port}", f"http://127.0.0.1:{host_port}")
+            yield Servers(
+                api, f"http://localhost:{host_port}", f"http://127.0.0.1:{host_port}", fake
+            )
         finally:
             server.should_exit = True
             api_thread.join(10)
@@ -210,6 +214,12 @@ def test_widget_answers_and_shows_the_cited_passage(
     expect(frame.locator(".msg.assistant")).to_have_count(2)
     expect(frame.locator(".msg.assistant").last.locator(".sources")).to_be_visible()
     assert frame.locator("#log img, #log b").count() == 0
+    question, history = servers.fake.calls[-1]
+    assert question.startswith("<img src=x")
+    assert [(m.role, m.content[:20]) for m in history] == [
+        ("user", QUESTION[:20]),
+        ("assistant", SENTENCE[:20]),
+    ]
     widget = next(f for f in page.frames if f.url.startswith(f"{servers.api}/widget"))
     assert widget.evaluate("window.pwned") is None
     assert foreign == []
