@@ -79,6 +79,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     api_port = sock.getsockname()[1]
     api = f"http://127.0.0.1:{api_port}"
     (site / "host.html").write_text(HOST_PAGE.format(api=api), encoding="utf-8")
+    options = 'data-position="bottom-right" defer'
+    opened = HOST_PAGE.replace(options, 'data-position="bottom-left" data-open="true" defer')
+    (site / "open.html").write_text(opened.format(api=api), encoding="utf-8")
     (site / "gradio.html").write_text(GRADIO_PAGE.format(api=api), encoding="utf-8")
 
     with pytest.MonkeyPatch.context() as mp:
@@ -259,6 +262,23 @@ def test_widget_is_full_screen_on_a_phone(
     frame.locator("#close").tap()
     expect(iframe).to_be_hidden()
     expect(launcher).to_be_visible()
+
+
+def test_data_attributes_place_and_open_the_panel(
+    new_context: Callable[..., BrowserContext], servers: Servers
+) -> None:
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{servers.allowed}/open.html")
+    iframe = page.locator("#doc-assistant-widget iframe")
+    expect(iframe).to_be_visible()  # data-open="true": no click needed
+    box = iframe.bounding_box()
+    launcher = page.locator("#doc-assistant-widget button.launcher").bounding_box()
+    assert box is not None and launcher is not None
+    assert box["x"] == pytest.approx(20, abs=2) and launcher["x"] == pytest.approx(20, abs=2)
+    color = page.locator("#doc-assistant-widget button.launcher").evaluate(
+        "b => getComputedStyle(b).backgroundColor"
+    )
+    assert color == "rgb(15, 118, 110)"  # data-accent="#0f766e", despite the host's CSS
 
 
 def test_a_disallowed_origin_can_neither_frame_nor_read(
