@@ -60,9 +60,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fake() -> FakeAssistant:
+    return FakeAssistant()
+
+
+@pytest.fixture(scope="module")
+def url(fake: FakeAssistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = ui_settings(tmp_path_factory.mktemp("data"))
-    fake = FakeAssistant()
     with loopback_only() as attempts, serve(lambda: fake, settings) as u:
         yield u
     assert attempts == []
@@ -133,7 +137,9 @@ def test_citation_opens_its_passage_highlighted(page: Page, url: str, tmp_path: 
     watch.check()
 
 
-def test_example_follow_up_old_citation_and_start_over(page: Page, url: str) -> None:
+def test_example_follow_up_old_citation_and_start_over(
+    page: Page, url: str, fake: FakeAssistant
+) -> None:
     watch = open_page(page, url)
     page.locator("#chat button.example", has_text="How many leaders attended").click()
     expect(page.locator("#chat a.cite-ref")).to_have_count(1, timeout=15_000)
@@ -144,6 +150,7 @@ def test_example_follow_up_old_citation_and_start_over(page: Page, url: str) -> 
     status = page.locator("#sources .src-status.abstained")
     expect(status).to_contain_text("The documents do not answer this question")
     expect(page.locator("#sources .src-card")).to_have_count(1)  # the closest passage
+    assert [m["role"] for m in fake.calls[-1][1]] == ["user", "assistant"]
 
     page.locator("#chat a.cite-ref").first.click()  # [1] of the first answer
     expect(page.locator("#sources .src-question")).to_contain_text("How many leaders attended")
@@ -153,7 +160,15 @@ def test_example_follow_up_old_citation_and_start_over(page: Page, url: str) -> 
     expect(page.locator("#chat a.cite-ref")).to_have_count(0)
     expect(page.locator("#chat button.example")).to_have_count(3)
     expect(page.locator("#sources")).to_contain_text("Sources of the answer appear here")
-    ask(page, OPPOSED_Q, 0)  # a fresh conversation: no history sent
+    ask(page, OPPOSED_Q, 0)
+    assert fake.calls[-1] == (OPPOSED_Q, [])  # a fresh conversation
+
+    page.locator("#chat").get_by_role("button", name="Clear").click()  # the chat's own bin
+    expect(page.locator("#chat a.cite-ref")).to_have_count(0)
+    expect(page.locator("#sources")).to_contain_text("Sources of the answer appear here")
+    ask(page, "How many leaders attended?", 0)
+    expect(page.locator("#chat .message-row")).to_have_count(2)
+    assert fake.calls[-1] == ("How many leaders attended?", [])
     watch.check()
 
 

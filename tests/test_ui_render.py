@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, DocumentError
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, DocumentText
 from assistant.ui import render, uploads
 from assistant.ui.handlers import Handlers
+from index.ingest import IngestReport
 from tests.fakes import FakeAssistant
 
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
@@ -343,7 +344,8 @@ def test_upload_stores_accepted_files_and_explains_refusals(tmp_path: Path) -> N
     class Recording(FakeAssistant):
         def ingest(self, paths):  # type: ignore[override]
             ingested.append(list(paths))
-            return {"documents": len(paths), "errors": ["bad.pdf: no text layer"]}
+            error = DocumentError("bad.pdf", "no text layer")
+            return IngestReport(added=["notes.md"], errors=[error], chunks=1)
 
     src = tmp_path / "in"
     src.mkdir()
@@ -356,7 +358,8 @@ def test_upload_stores_accepted_files_and_explains_refusals(tmp_path: Path) -> N
     assert (tmp_path / "data" / "uploads" / "notes.md").read_text() == "# notes"
     assert "notes\\.md** added" in out
     assert "tool\\.exe** refused: .exe files are not accepted" in out
-    assert "no text layer" in out
+    assert "bad\\.pdf\\: no text layer" in out
+    assert "1 documents indexed \\(1 new" in out  # the report's own summary line
 
 
 def test_build_ui_never_calls_get_assistant() -> None:
@@ -368,3 +371,16 @@ def test_build_ui_never_calls_get_assistant() -> None:
     demo = build_ui(not_yet, Settings())
     names = [d.api_name for d in demo.fns.values() if d.api_visibility == "public"]
     assert names == ["chat"]
+
+
+@pytest.mark.parametrize(("token", "has_upload"), [(None, False), ("tok", True)])
+def test_upload_controls_only_with_an_admin_token(token: str | None, has_upload: bool) -> None:
+    import gradio as gr
+
+    from assistant.ui import build_ui
+
+    demo = build_ui(FakeAssistant, Settings(admin_token=token))
+    files = [b for b in demo.blocks.values() if isinstance(b, gr.File)]
+    assert bool(files) == has_upload
+    notes = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    assert any("ASSISTANT_ADMIN_TOKEN" in str(n) for n in notes) == (not has_upload)

@@ -60,7 +60,9 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
                         label="Chat",
                         elem_id="chat",
                         height=520,
-                        buttons=["copy", "copy_all"],  # no "share": nothing leaves the host
+                        # No "share" (nothing leaves the host) and no "copy": it would copy
+                        # the escaped Markdown source; selecting the text copies it cleanly.
+                        buttons=[],
                         feedback_options=None,
                         latex_delimiters=[],
                         allow_tags=False,
@@ -142,14 +144,15 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         def start_over() -> tuple[Any, ...]:
             return [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
 
-        restart.click(
-            start_over,
-            None,
-            [chatbot, history, turns, sources, docview, msg],
-            cancels=[asked_event, example_event],
-            queue=False,
-            api_visibility="private",
-        ).then(unlock, None, msg, queue=False, api_visibility="private")
+        for trigger in (restart.click, chatbot.clear):  # the chat's own bin starts over too
+            trigger(
+                start_over,
+                None,
+                [chatbot, history, turns, sources, docview, msg],
+                cancels=[asked_event, example_event],
+                queue=False,
+                api_visibility="private",
+            ).then(unlock, None, msg, queue=False, api_visibility="private")
 
         def open_citation(t: Turns, evt: gr.EventData) -> tuple[Any, Any]:
             try:

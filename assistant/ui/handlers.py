@@ -168,12 +168,16 @@ class Handlers:
             lines = [
                 *(f"- **{render.escape_markdown(p.name)}** added" for p in result.accepted),
                 *lines,
-                *_report_errors(report),
+                *_report_lines(report),
             ]
         return "\n".join(lines)
 
 
-def _report_errors(report: object) -> list[str]:
-    """Per-file errors from an ``IngestReport`` (an object or a dict with ``errors``)."""
+def _report_lines(report: object) -> list[str]:
+    """The summary and per-file errors of an ``IngestReport`` (or a dict with ``errors``)."""
     errors = report.get("errors") if isinstance(report, dict) else getattr(report, "errors", None)
-    return [f"- {render.escape_markdown(str(e))}" for e in errors or []]
+    lines = [f"- {render.escape_markdown(str(e))}" for e in errors or []]
+    summary = getattr(report, "summary", None)
+    if callable(summary):
+        lines.append(f"\n{render.escape_markdown(str(summary()))}")
+    return lines
