@@ -384,3 +384,13 @@ def test_upload_controls_only_with_an_admin_token(token: str | None, has_upload:
     assert bool(files) == has_upload
     notes = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any("ASSISTANT_ADMIN_TOKEN" in str(n) for n in notes) == (not has_upload)
+
+
+def test_mount_options_accept_fractional_upload_limits() -> None:
+    from gradio import utils
+
+    from assistant.ui import mount_options
+
+    options = mount_options(Settings(server={"max_upload_mb": 0.5}))
+    assert utils._parse_file_size(options["max_file_size"]) == 512 * 1024
+    assert options["footer_links"] == ["api"]  # no links to outside sites

@@ -34,7 +34,7 @@ def mount_options(settings: Settings) -> dict[str, Any]:
     """
     return {
         "footer_links": ["api"],
-        "max_file_size": f"{settings.server.max_upload_mb:g}mb",
+        "max_file_size": int(settings.server.max_upload_mb * 1024 * 1024),
         "run_history": False,
     }
 
