@@ -46,17 +46,28 @@ class Candidate:
     features: list[float] = field(default_factory=list)  # see calibration.SENTENCE_FEATURES
     score: float = 0.0
     chunk_lexical: float = 0.0
+    oov: float = 0.0  # share of the question's terms found nowhere in the index
+    missing: float = 0.0  # rarity of the rarest question term missing from the passage, 0..1
+    margin: float = 0.0  # lead of this sentence's score over the runner-up
 
     @property
     def type_ok(self) -> bool:
         return bool(self.features[4]) if self.features else True
 
-    def answer_features(self) -> list[float]:
+    def answer_features(self, question: str) -> list[float]:
         """Features of the answerability model (calibration.ANSWER_FEATURES)."""
         dense, lexical, _, _, type_ok, _ = self.features
-        return [dense, lexical, type_ok, self.score, self.chunk_lexical]
+        chunk = self.passage.chunk.text
+        names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
+        present = set(terms(chunk))
+        named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
+        # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
+        negation = bool(_NEGATION.search(question)) and not _NEGATION.search(self.text)
+        return [dense, lexical, type_ok, self.score, self.chunk_lexical, self.oov, self.missing,
+                min(self.margin, 5.0), type_ok * dense, named_missing, float(negation)]
 
 
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.I)
 _CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d.,]*)")
 
 
@@ -66,8 +77,34 @@ def novel(question: str, sentence: str) -> bool:
     return any(terms(w) and terms(w)[0] not in asked for w in _CAPITALISED.findall(sentence)[1:])
 
 
+_HOW_MANY = re.compile(r"\bhow (?:many|much) (\w+)", re.I)
+_WHAT_OF = re.compile(r"\b(?:what|which) (?:is|was|are|were|will be) the (\w+) (?:of|for|in)\b", re.I)
+# Focus words that name the kind of answer rather than something the answer must mention.
+_GENERIC = frozenset(terms(
+    "name names term type kind sort number percentage amount part example word title value size "
+    "total majority role reason result meaning effect cause date year purpose main first last "
+    "largest biggest most least best goal use idea way method process form population area"))
+_VERBS = frozenset("do does did is are was were will would can could has have had should".split())
+
+
+def focus_term(question: str) -> str | None:
+    """The thing a "how many N" or "what is the N of" question asks about, when specific."""
+    m = _HOW_MANY.search(question) or _WHAT_OF.search(question)
+    if m is None or m.group(1).lower() in _VERBS:
+        return None
+    found = terms(m.group(1))
+    return found[0] if found and found[0] not in _GENERIC else None
+
+
 def answer_type_ok(question: str, sentence: str) -> bool:
-    """A "how many" question needs a number in the answer, a "when" question a time."""
+    """Whether the sentence can answer this kind of question.
+
+    A "how many" question needs a number, a "when" question a time, and a question about a
+    specific thing ("how many troops", "what is the budget of") needs that thing mentioned.
+    """
+    focus = focus_term(question)
+    if focus is not None and focus not in terms(sentence):
+        return False
     if _NUMBER_Q.search(question):
         return bool(_HAS_NUMBER.search(sentence))
     if _DATE_Q.search(question):
@@ -92,6 +129,8 @@ class ExtractiveAnswerer:
         q_terms = set(terms(question))
         weights = {t: self.searcher.bm25.idf_of(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
+        oov = sum(t not in self.searcher.bm25.vocab for t in q_terms) / (len(q_terms) or 1)
+        top_idf = self.searcher.bm25.idf_of("\x00") or 1.0  # an unseen term: the highest IDF
         ids = [p.chunk.unit_id(j) for p in passages for j in range(len(p.chunk.units))]
         vectors = self.searcher.store.unit_vectors(ids)
         qvec = self.searcher.query_vector(question)
@@ -101,6 +140,7 @@ class ExtractiveAnswerer:
             c = p.chunk
             chunk_terms = set(terms(c.text))
             chunk_lexical = sum(w for t, w in weights.items() if t in chunk_terms) / total
+            missing = max((w for t, w in weights.items() if t not in chunk_terms), default=0.0)
             prev_dense = prev_lexical = 0.0
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
@@ -111,19 +151,23 @@ class ExtractiveAnswerer:
                 feats = [dense, lexical, prev_dense, prev_lexical,
                          float(answer_type_ok(question, text)), float(novel(question, text))]
                 cand = Candidate(p, s, e, text, feats, calibration.sentence_score(feats),
-                                 chunk_lexical)
+                                 chunk_lexical, oov, missing / top_idf)
                 out.append(cand)
                 prev_dense, prev_lexical = dense, lexical
         out.sort(key=lambda x: x.score, reverse=True)
+        if len(out) > 1:
+            out[0].margin = out[0].score - out[1].score
         return out
 
-    def answerability(self, ranked: list[Candidate]) -> float:
+    def answerability(self, question: str, ranked: list[Candidate]) -> float:
         """Probability that the passages answer the question (calibrated)."""
-        return self.calibration.probability(ranked[0].answer_features()) if ranked else 0.0
+        if not ranked:
+            return 0.0
+        return self.calibration.probability(ranked[0].answer_features(question))
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         ranked = self.candidates(question, passages)
-        p = self.answerability(ranked)
+        p = self.answerability(question, ranked)
         if not ranked or p < self.threshold:
             return self._abstain(question, ranked)
         picked = self._pick(ranked)
@@ -168,8 +212,7 @@ class ExtractiveAnswerer:
                     return items
                 if "\n" in text[prev_end:s]:
                     passage = Passage(c, lead.passage.score, lead.passage.fused, lead.passage.rank)
-                    items.append(Candidate(passage, s, e, text[s:e], lead.features, lead.score,
-                                           lead.chunk_lexical))
+                    items.append(Candidate(passage, s, e, text[s:e], lead.features, lead.score))
                 prev_end = e
             i += 1
         return items

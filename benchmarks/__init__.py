@@ -1,0 +1,1 @@
+"""Reproducible speed and quality measurements (``make bench``, ``make eval``)."""

@@ -1,0 +1,42 @@
+"""Shared set-up for benchmarks: the eval data, and assistants over temporary indexes."""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SQUAD_JSON = DATA / "squad2" / "squad2-dev-public.json"
+SQUAD_CORPUS = DATA / "squad2" / "corpus"
+ARTICLE_DEV = ROOT / "tests" / "data" / "article-dev.jsonl"
+ARTICLE = ROOT / "assistant" / "data" / "coalition-of-the-willing.txt"
+
+
+def machine() -> str:
+    """Where the figures come from: cores, memory, Python, date."""
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem = 0.0
+    return (f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, "
+            f"{datetime.now(UTC).date().isoformat()}")
+
+
+def temp_assistant(corpus: list[Path], embedder=None, **settings):
+    """An ``Assistant`` over a fresh temporary index of ``corpus``."""
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
+    assistant = Assistant(Settings(data_dir=tmp, **settings), embedder=embedder)
+    report = assistant.ingest(corpus, progress=False)
+    if report.errors:
+        raise SystemExit(f"ingest failed: {report.errors}")
+    return assistant
