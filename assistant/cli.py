@@ -1,0 +1,187 @@
+"""Command line: ``assistant ingest | remove | documents | ask | serve``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError, InputError
+from assistant.types import Answer
+
+# Quiet, offline defaults, set before any heavy library is imported.
+for _key, _value in {
+    "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    if getattr(args, "chroma_url", None):
+        overrides["chroma_url"] = args.chroma_url
+    settings = Settings(**overrides)
+    server = getattr(args, "host", None), getattr(args, "port", None)
+    if server != (None, None):
+        settings.server.host = server[0] or settings.server.host
+        settings.server.port = server[1] if server[1] is not None else settings.server.port
+    return settings
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from assistant.core import Assistant
+
+    return Assistant(_settings(args))
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then its numbered sources with their offsets."""
+    lines = [answer.answer, ""]
+    if answer.citations:
+        lines.append("Closest passages:" if answer.abstained else "Sources:")
+        for c in answer.citations:
+            where = f"{c.source}, chars {c.start}-{c.end}" + (f", {c.date}" if c.date else "")
+            lines.append(f"  [{c.n}] {where} (score {c.score:.2f})")
+            lines.append(f"      \u201c{c.text}\u201d")
+    lines.extend(f"Note: {n}" for n in answer.notes)
+    return "\n".join(lines).rstrip()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    report = assistant.ingest([Path(p) for p in args.paths], sync=args.sync,
+                              progress=None if sys.stderr.isatty() else False)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.errors else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.ingest import remove
+
+    assistant = _assistant(args)
+    removed = remove(args.names, assistant.store)
+    for name in removed:
+        print(f"removed {name}")
+    missing = set(args.names) - set(removed)
+    for name in sorted(missing):
+        print(f"error: {name}: not in the index", file=sys.stderr)
+    return 1 if missing and not removed else 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    docs = _assistant(args).documents()
+    if args.json:
+        print(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
+        return 0
+    for d in docs:
+        print(f"{d.source}\t{d.date or '-'}\t{d.chunks} chunks\t{d.chars:,} chars\t{d.indexed_at}")
+    if not docs:
+        print("The index is empty: run `assistant ingest PATH`.")
+    return 0
+
+
+def _jsonl(assistant: Any) -> int:
+    """One JSON request per input line, one JSON response per output line."""
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise InputError("each line must be a JSON object")
+            out: dict[str, Any] = assistant.answer(
+                request.get("question", ""), request.get("history")).model_dump()
+        except json.JSONDecodeError as exc:
+            out = {"error": f"line {n}: not valid JSON ({exc.msg})"}
+        except AssistantError as exc:
+            out = {"error": f"line {n}: {exc}"}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.jsonl:
+        return _jsonl(_assistant(args))
+    if args.question is None:
+        raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
+    assistant = _assistant(args)
+    answer = assistant.answer(args.question)
+    if args.json:
+        print(json.dumps(answer.model_dump(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.server import serve
+
+    serve(_settings(args))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="index location (default: $ASSISTANT_DATA_DIR or a "
+                        "per-user data folder)")
+    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="index files and folders")
+    p.add_argument("paths", nargs="+", help=".txt .md .html .htm .pdf files or folders")
+    p.add_argument("--sync", action="store_true", help="also drop documents whose file is gone")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("remove", parents=[common], help="drop documents from the index")
+    p.add_argument("names", nargs="+", help="file names, paths or document ids")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("documents", parents=[common], help="list the indexed documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_documents)
+
+    p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
+    p.add_argument("question", nargs="?")
+    p.add_argument("--json", action="store_true", help="print the Answer JSON")
+    p.add_argument("--jsonl", action="store_true", help="read JSON requests from stdin, one "
+                   "per line; write one JSON response per line")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[common], help="start the chat UI, widget and API")
+    p.add_argument("--host", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command in ("serve", "ingest") else
+                        logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
