@@ -394,3 +394,14 @@ def test_mount_options_accept_fractional_upload_limits() -> None:
     options = mount_options(Settings(server={"max_upload_mb": 0.5}))
     assert utils._parse_file_size(options["max_file_size"]) == 512 * 1024
     assert options["footer_links"] == ["api"]  # no links to outside sites
+
+
+def test_open_citation_reports_a_missing_document(fake: FakeAssistant) -> None:
+    h = Handlers(lambda: fake, Settings())
+    *_, (_, _, turns, _) = h.respond("Which countries opposed Macron's proposal?", [], [], [])
+    turns[0]["answer"]["citations"][0]["doc_id"] = "gone"
+    shown = h.open_citation(turns, 0, 1)
+    assert shown is not None
+    sources, document = shown
+    assert "No document with id" in document and "<mark" not in document
+    assert _marked(sources) == [OPPOSED]  # falls back to the cited text itself

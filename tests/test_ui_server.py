@@ -138,9 +138,18 @@ def connect() -> Iterator[Connector]:
         client.close()
 
 
+class ExplodingFake(FakeAssistant):
+    """The fake, except that a question containing "explode" hits a bug."""
+
+    def stream(self, question, history=None):  # type: ignore[override]
+        if "explode" in question:
+            raise RuntimeError("internal detail /srv/secret")
+        return super().stream(question, history)
+
+
 @pytest.fixture(scope="module")
 def fake() -> FakeAssistant:
-    return FakeAssistant()
+    return ExplodingFake()
 
 
 @pytest.fixture(scope="module")
@@ -187,6 +196,9 @@ def test_chat_api_reports_abstention_and_errors_cleanly(url: str, connect: Conne
     assert "don't say" in answer and sources[0]["supported"] is False
     with pytest.raises(AppError, match="Please type a question."):
         client.predict("   ", api_name="/chat")
+    with pytest.raises(AppError, match="Something went wrong") as bug:
+        client.predict("Please explode", api_name="/chat")
+    assert "secret" not in str(bug.value)
 
 
 def test_chat_api_streams_the_answer(url: str, connect: Connector) -> None:

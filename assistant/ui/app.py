@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.ui import assets, render, uploads
 from assistant.ui.handlers import ChatMessages, Handlers, Turns
+
+log = logging.getLogger(__name__)
 
 # Starters about the bundled sample article; "And Denmark?" shows follow-ups in the hint.
 EXAMPLES = [
@@ -180,6 +183,9 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
                 yield from h.api_chat(message, hist)
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from exc
+            except Exception as exc:  # the client gets a clean message, the log the traceback
+                log.exception("the /chat API failed")
+                raise gr.Error("Something went wrong; see the server log.") from exc
 
         api_button.click(
             api_chat,

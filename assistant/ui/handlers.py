@@ -111,13 +111,15 @@ class Handlers:
         cited = next((c for c in answer.citations if c.n == n), None)
         if cited is None:
             return None
-        assistant = self.get_assistant()
-        texts = document_texts(assistant, answer.citations)
-        sources = render.sources_html(answer, texts, turn, n, turns[turn]["question"])
+        question = turns[turn]["question"]
         try:
+            assistant = self.get_assistant()
+            texts = document_texts(assistant, answer.citations)
             doc: DocumentText = assistant.document(cited.doc_id)
         except AssistantError as exc:
+            sources = render.sources_html(answer, {}, turn, n, question)
             return sources, render.document_placeholder(str(exc))
+        sources = render.sources_html(answer, texts, turn, n, question)
         return sources, render.document_html(doc, answer.citations, n)
 
     def api_chat(
