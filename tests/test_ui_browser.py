@@ -26,6 +26,8 @@ OPPOSED_Q = "Which countries opposed Macron's proposal?"
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
 LEADERS = 'He said this following a meeting of the "Coalition of the Willing", which was attended'
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "ui.png"
+# Read at import: the test isolation fixture clears ASSISTANT_* variables before tests run.
+UPDATE_DOCS = os.environ.get("ASSISTANT_UPDATE_DOCS") == "1"  # regenerates the README picture
 TRACKER = "http://198.51.100.7/pixel.png"  # TEST-NET-2: must never be requested
 
 
@@ -132,7 +134,7 @@ def test_citation_opens_its_passage_highlighted(page: Page, url: str, tmp_path: 
     assert page.url.rstrip("/") == url.rstrip("/")  # the marker did not navigate
     page.screenshot(path=str(tmp_path / "citation.png"), full_page=True)
     assert (tmp_path / "citation.png").stat().st_size > 10_000
-    if os.environ.get("ASSISTANT_UPDATE_DOCS") == "1":  # regenerates the README picture
+    if UPDATE_DOCS:
         page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
     watch.check()
 
