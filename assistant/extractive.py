@@ -222,7 +222,7 @@ class ExtractiveAnswerer:
         for cand in ranked:
             if all(cand.passage.chunk.chunk_id != c.passage.chunk.chunk_id for c in closest):
                 closest.append(cand)
-            if len(closest) == 2:
+            if len(closest) == 3:
                 break
         text = ("The documents don't say. Nothing in them answers this question"
                 + ("; the closest passages are listed as sources." if closest else "."))

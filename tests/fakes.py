@@ -76,3 +76,36 @@ class FakeAssistant:
 
     def ingest(self, paths: Sequence[Path]) -> object:
         return {"documents": len(paths), "errors": []}
+
+
+class HashEmbeddings:
+    """A deterministic embedder: hashed word counts, unit length. Counts what it embeds."""
+
+    identity = "hash-test:64"
+    dimension = 64
+    max_tokens = 254
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(re.findall(r"\w+|[^\w\s]", t)) for t in texts]
+
+    def encode(self, texts: Sequence[str], progress: bool = False):
+        import numpy as np
+
+        self.embedded.extend(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+                out[i, h % self.dimension] += 1.0 if (h >> 8) & 1 else -1.0
+            norm = float(np.linalg.norm(out[i])) or 1.0
+            out[i] /= norm
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()

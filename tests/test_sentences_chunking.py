@@ -1,0 +1,56 @@
+"""Sentence spans and chunks keep exact offsets and never drop or truncate text."""
+
+from __future__ import annotations
+
+import re
+
+from index.chunking import chunk_text, split_units
+from index.sentences import split_sentences
+from tests.conftest import SAMPLE
+from tests.fakes import HashEmbeddings
+
+count = HashEmbeddings().count_tokens
+
+
+def test_sentences_are_exact_clean_spans() -> None:
+    text = "Dr. Smith met Mr. J. Doe in the U.S. on Monday. They talked.\nNew line here! Done?"
+    spans = split_sentences(text)
+    got = [text[s.start : s.end] for s in spans]
+    assert got == ["Dr. Smith met Mr. J. Doe in the U.S. on Monday.", "They talked.",
+                   "New line here!", "Done?"]
+
+
+def test_sample_article_sentences_cover_all_words() -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    spans = split_sentences(text)
+    covered = "".join(text[s.start : s.end] for s in spans)
+    assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", text)
+    assert "Germany, Italy, Spain and Poland immediately opposed the idea." in [
+        text[s.start : s.end] for s in spans]
+
+
+def test_long_sentence_is_split_not_truncated() -> None:
+    text = "Intro. " + " ".join(f"word{i}" for i in range(700)) + " end."
+    units = split_units(text, count, unit_tokens=100)
+    assert all(u.tokens <= 100 for u in units)
+    assert len(units) >= 7
+    joined = " ".join(text[u.start : u.end] for u in units)
+    assert joined == text
+
+
+def test_chunks_fit_the_window_and_keep_order() -> None:
+    text = SAMPLE.read_text(encoding="utf-8") * 3
+    chunks = chunk_text(text, count, max_tokens=120, unit_tokens=100)
+    assert all(c.tokens <= 120 for c in chunks)
+    assert all(a.end <= b.start for a, b in zip(chunks, chunks[1:], strict=False))
+    for c in chunks:
+        assert c.start == c.units[0].start and c.end == c.units[-1].end
+    total_words = len(re.findall(r"\S+", text))
+    assert sum(len(re.findall(r"\S+", text[c.start : c.end])) for c in chunks) == total_words
+
+
+def test_real_tokenizer_chunks_stay_inside_model_window(embedder) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    chunks = chunk_text(text, embedder.count_tokens, max_tokens=200, unit_tokens=254)
+    for c in chunks:
+        assert embedder.count_tokens([text[c.start : c.end]])[0] <= embedder.max_tokens
