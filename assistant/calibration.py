@@ -17,8 +17,17 @@ from pathlib import Path
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 SENTENCE_FEATURES = ("dense", "lexical", "prev_dense", "prev_lexical", "type_ok", "novel")
 ANSWER_FEATURES = (
-    "dense", "lexical", "type_ok", "score", "chunk_lexical", "oov", "missing", "margin", "type_dense",
-    "named_missing", "negation_mismatch",
+    "dense",
+    "lexical",
+    "type_ok",
+    "score",
+    "chunk_lexical",
+    "oov",
+    "missing",
+    "margin",
+    "type_dense",
+    "named_missing",
+    "negation_mismatch",
 )
 
 
@@ -33,7 +42,8 @@ class Calibration:
     sentence_coef: list[float] = field(default_factory=lambda: [4.0, 4.0, 0.5, 0.5, 1.0, 0.3])
     sentence_intercept: float = -5.0
     answer_coef: list[float] = field(
-        default_factory=lambda: [2.0, -1.0, 0.3, 0.4, -1.0, -1.0, -1.0, 0.1, 0.5, -1.0, -0.5])
+        default_factory=lambda: [2.0, -1.0, 0.3, 0.4, -1.0, -1.0, -1.0, 0.1, 0.5, -1.0, -0.5]
+    )
     answer_intercept: float = -4.0
     threshold: float = 0.5
     keep_margin: float = 1.0

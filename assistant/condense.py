@@ -15,8 +15,12 @@ from assistant.types import Message
 
 _ELLIPSIS = re.compile(
     r"^\s*(?:and|but|also|what about|how about|and what about|what of|and for)\s+(?:the\s+)?"
-    r"(?P<subject>[^?]+?)\s*\??\s*$", re.I)
-_PRONOUN = re.compile(r"\b(he|she|it|they|them|his|her|its|their|this|that|these|those|there)\b", re.I)
+    r"(?P<subject>[^?]+?)\s*\??\s*$",
+    re.I,
+)
+_PRONOUN = re.compile(
+    r"\b(he|she|it|they|them|his|her|its|their|this|that|these|those|there)\b", re.I
+)
 # A run of capitalised words, allowing joiners such as "of the" inside ("Coalition of the Willing").
 _ENTITY = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?[A-Z][\w'’-]*)*")
 

@@ -35,10 +35,16 @@ def load_items(path: Path) -> list[EvalItem]:
                 continue
             try:
                 d = json.loads(line)
-                items.append(EvalItem(
-                    id=str(d.get("id", n)), question=d["question"], answerable=d["answerable"],
-                    history=d.get("history", []), keywords=d.get("answer_keywords", []),
-                    evidence=d.get("evidence", [])))
+                items.append(
+                    EvalItem(
+                        id=str(d.get("id", n)),
+                        question=d["question"],
+                        answerable=d["answerable"],
+                        history=d.get("history", []),
+                        keywords=d.get("answer_keywords", []),
+                        evidence=d.get("evidence", []),
+                    )
+                )
             except (ValueError, KeyError) as exc:
                 raise InputError(f"{path.name} line {n}: not a valid item ({exc})") from exc
         return items
@@ -51,9 +57,15 @@ def load_items(path: Path) -> list[EvalItem]:
         for para in article["paragraphs"]:
             for qa in para["qas"]:
                 golds = list(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
-                items.append(EvalItem(
-                    id=qa["id"], question=qa["question"], answerable=not qa.get("is_impossible"),
-                    keywords=[golds] if golds else [], evidence=golds))
+                items.append(
+                    EvalItem(
+                        id=qa["id"],
+                        question=qa["question"],
+                        answerable=not qa.get("is_impossible"),
+                        keywords=[golds] if golds else [],
+                        evidence=golds,
+                    )
+                )
     return items
 
 

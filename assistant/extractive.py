@@ -18,21 +18,38 @@ from assistant.lexical import terms
 from assistant.retrieval import Passage, Searcher
 from assistant.types import Answer, Citation
 
-_NUMBER_Q = re.compile(r"\bhow (?:many|much|long|old|far|large|big|tall|high)\b|"
-                       r"\bwhat (?:number|percentage|percent|amount|proportion)\b", re.I)
-_DATE_Q = re.compile(r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|century|decade|time)\b",
-                     re.I)
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-                 "forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|"
-                 "half|several|single|double")
+_NUMBER_Q = re.compile(
+    r"\bhow (?:many|much|long|old|far|large|big|tall|high)\b|"
+    r"\bwhat (?:number|percentage|percent|amount|proportion)\b",
+    re.I,
+)
+_DATE_Q = re.compile(
+    r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|century|decade|time)\b", re.I
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    "forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|"
+    "half|several|single|double"
+)
 _HAS_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _HAS_DATE = re.compile(
     r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|may|june|july|"
     r"august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday|century|centuries|year|years|decade|today|yesterday|ago|era|age)\b", re.I)
+    r"saturday|sunday|century|centuries|year|years|decade|today|yesterday|ago|era|age)\b",
+    re.I,
+)
 _COUNT_IN = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d)\b", re.I)
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-           "nine": 9, "ten": 10}
+_COUNTS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
 
 
 @dataclass(slots=True)
@@ -63,8 +80,19 @@ class Candidate:
         named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
         # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
         negation = bool(_NEGATION.search(question)) and not _NEGATION.search(self.text)
-        return [dense, lexical, type_ok, self.score, self.chunk_lexical, self.oov, self.missing,
-                min(self.margin, 5.0), type_ok * dense, named_missing, float(negation)]
+        return [
+            dense,
+            lexical,
+            type_ok,
+            self.score,
+            self.chunk_lexical,
+            self.oov,
+            self.missing,
+            min(self.margin, 5.0),
+            type_ok * dense,
+            named_missing,
+            float(negation),
+        ]
 
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.I)
@@ -78,13 +106,37 @@ def novel(question: str, sentence: str) -> bool:
 
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much) (\w+)", re.I)
-_WHAT_OF = re.compile(r"\b(?:what|which) (?:is|was|are|were|will be) the (\w+) (?:of|for|in)\b", re.I)
+_WHAT_OF = re.compile(
+    r"\b(?:what|which) (?:is|was|are|were|will be) the (\w+) (?:of|for|in)\b", re.I
+)
 # Focus words that name the kind of answer rather than something the answer must mention.
-_GENERIC = frozenset(terms(
-    "name names term type kind sort number percentage amount part example word title value size "
-    "total majority role reason result meaning effect cause date year purpose main first last "
-    "largest biggest most least best goal use idea way method process form population area"))
-_VERBS = frozenset("do does did is are was were will would can could has have had should".split())
+_GENERIC = frozenset(
+    terms(
+        "name names term type kind sort number percentage amount part example word title value "
+        "size total majority role reason result meaning effect cause date year purpose main "
+        "first last largest biggest most least best goal use idea way method process form "
+        "population area"
+    )
+)
+_VERBS = frozenset(
+    (
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "should",
+    )
+)
 
 
 def focus_term(question: str) -> str | None:
@@ -115,8 +167,13 @@ def answer_type_ok(question: str, sentence: str) -> bool:
 class ExtractiveAnswerer:
     """Picks sentences from passages; abstains when the calibrated model says unanswerable."""
 
-    def __init__(self, searcher: Searcher, calibration: Calibration, max_sentences: int = 3,
-                 threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        calibration: Calibration,
+        max_sentences: int = 3,
+        threshold: float | None = None,
+    ) -> None:
         self.searcher = searcher
         self.calibration = calibration
         self.max_sentences = max_sentences
@@ -148,10 +205,25 @@ class ExtractiveAnswerer:
                 dense = float(np.dot(vec, qvec)) if vec is not None else 0.0
                 present = set(terms(text))
                 lexical = sum(w for t, w in weights.items() if t in present) / total
-                feats = [dense, lexical, prev_dense, prev_lexical,
-                         float(answer_type_ok(question, text)), float(novel(question, text))]
-                cand = Candidate(p, s, e, text, feats, calibration.sentence_score(feats),
-                                 chunk_lexical, oov, missing / top_idf)
+                feats = [
+                    dense,
+                    lexical,
+                    prev_dense,
+                    prev_lexical,
+                    float(answer_type_ok(question, text)),
+                    float(novel(question, text)),
+                ]
+                cand = Candidate(
+                    p,
+                    s,
+                    e,
+                    text,
+                    feats,
+                    calibration.sentence_score(feats),
+                    chunk_lexical,
+                    oov,
+                    missing / top_idf,
+                )
                 out.append(cand)
                 prev_dense, prev_lexical = dense, lexical
         out.sort(key=lambda x: x.score, reverse=True)
@@ -224,16 +296,29 @@ class ExtractiveAnswerer:
                 closest.append(cand)
             if len(closest) == 3:
                 break
-        text = ("The documents don't say. Nothing in them answers this question"
-                + ("; the closest passages are listed as sources." if closest else "."))
-        return Answer(answer=text, abstained=True,
-                      citations=[_citation(n, c, False) for n, c in enumerate(closest, 1)])
+        text = "The documents don't say. Nothing in them answers this question" + (
+            "; the closest passages are listed as sources." if closest else "."
+        )
+        return Answer(
+            answer=text,
+            abstained=True,
+            citations=[_citation(n, c, False) for n, c in enumerate(closest, 1)],
+        )
 
 
 def _citation(n: int, cand: Candidate, supported: bool) -> Citation:
     c = cand.passage.chunk
     return Citation(
-        n=n, source=c.source, text=cand.text, start=cand.start, end=cand.end,
-        score=round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, cand.score)))), 4), supported=supported, doc_id=c.doc_id,
-        title=c.title, date=c.date, passage_start=c.start, passage_end=c.end,
+        n=n,
+        source=c.source,
+        text=cand.text,
+        start=cand.start,
+        end=cand.end,
+        score=round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, cand.score)))), 4),
+        supported=supported,
+        doc_id=c.doc_id,
+        title=c.title,
+        date=c.date,
+        passage_start=c.start,
+        passage_end=c.end,
     )

@@ -15,15 +15,26 @@ import numpy as np
 from scipy import sparse
 
 STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from as into about over after
-    before between through during without within under above is are was were be been being am do
-    does did doing have has had having it its this that these those there here he she they them
-    his her their our we you your i me my mine what which who whom whose when where why how
-    not no nor so than too very can could would should will shall may might must also such
-    any all each both few more most other some only own same just s t don now up down out off
-    again further once one""".split()
+    """
+    a an the and or but if then else of to in on at by for with from as into about over
+    after before between through during without within under above is are was were be been
+    being am do does did doing have has had having it its this that these those there here
+    he she they them his her their our we you your i me my mine what which who whom whose
+    when where why how not no nor so than too very can could would should will shall may
+    might must also such any all each both few more most other some only own same just s t
+    don now up down out off again further once one
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _TOKEN = re.compile(r"\w+")
+# Country abbreviations and demonyms that news text uses interchangeably ("UK", "British").
+_ALIASES = {
+    "uk": "britain",
+    "british": "britain",
+    "briton": "britain",
+    "usa": "america",
+    "american": "america",
+    "americans": "america",
+}
 
 
 def fold(text: str) -> str:
@@ -34,7 +45,14 @@ def fold(text: str) -> str:
 
 def stem(word: str) -> str:
     """A light suffix stripper: plurals and common verb endings, enough for matching."""
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, keep in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + keep
     return word
@@ -42,7 +60,7 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Content terms of ``text``: folded, stop words removed, stemmed."""
-    return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
+    return [_ALIASES.get(t) or stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
 class BM25:
@@ -77,7 +95,13 @@ class BM25:
     def idf_of(self, term: str) -> float:
         """IDF of a term; unseen terms get the highest possible weight."""
         j = self.vocab.get(term)
-        return float(self.idf[j]) if j is not None else math.log1p(self.size + 0.5) if self.size else 1.0
+        return (
+            float(self.idf[j])
+            if j is not None
+            else math.log1p(self.size + 0.5)
+            if self.size
+            else 1.0
+        )
 
     def scores(self, query: str) -> np.ndarray:
         cols = [self.vocab[t] for t in terms(query) if t in self.vocab]

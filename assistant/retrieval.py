@@ -106,17 +106,29 @@ class Searcher:
         for rank, (i, _) in enumerate(self.bm25.top(query, n)):
             fused[i] = fused.get(i, 0.0) + 1.0 / (rrf + rank)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        return [Passage(chunks[i], max(0.0, min(1.0, dense.get(i, 0.0))), fused[i], r)
-                for r, i in enumerate(best)]
+        return [
+            Passage(chunks[i], max(0.0, min(1.0, dense.get(i, 0.0))), fused[i], r)
+            for r, i in enumerate(best)
+        ]
 
 
 def passage_to_document(p: Passage) -> Document:
     c = p.chunk
     return Document(
-        page_content=c.text, id=c.chunk_id,
-        metadata={"chunk_id": c.chunk_id, "doc_id": c.doc_id, "source": c.source,
-                  "title": c.title, "date": c.date, "start": c.start, "end": c.end,
-                  "units": [list(u) for u in c.units], "score": p.score, "rank": p.rank},
+        page_content=c.text,
+        id=c.chunk_id,
+        metadata={
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "title": c.title,
+            "date": c.date,
+            "start": c.start,
+            "end": c.end,
+            "units": [list(u) for u in c.units],
+            "score": p.score,
+            "rank": p.rank,
+        },
     )
 
 

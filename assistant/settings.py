@@ -26,9 +26,14 @@ class IndexSettings(_Section):
 
     chunk_tokens: int = Field(200, ge=16, le=254, description="Word-piece budget of one chunk.")
     unit_tokens: int = Field(
-        254, ge=16, le=254, description="Longest span embedded at once (model window less [CLS]/[SEP])."
+        254,
+        ge=16,
+        le=254,
+        description="Longest span embedded at once (model window less [CLS]/[SEP]).",
     )
-    batch_size: int = Field(32, ge=1, description="Embedding batch size (32 is fastest on 2 cores).")
+    batch_size: int = Field(
+        32, ge=1, description="Embedding batch size (32 is fastest on 2 cores)."
+    )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
 
 
@@ -43,7 +48,9 @@ class RetrievalSettings(_Section):
 class AnswerSettings(_Section):
     """The answerer and its abstention decision."""
 
-    max_sentences: int = Field(3, ge=1, le=8, description="Most sentences an extractive answer quotes.")
+    max_sentences: int = Field(
+        3, ge=1, le=8, description="Most sentences an extractive answer quotes."
+    )
     abstain_threshold: float | None = Field(
         None, description="Override of the calibrated answerability threshold (0..1)."
     )
@@ -62,7 +69,10 @@ class ServerSettings(_Section):
 
 
 class Settings(BaseSettings):
-    """Everything configurable. Env vars: ``ASSISTANT_<FIELD>``, ``ASSISTANT_<SECTION>__<FIELD>``."""
+    """Everything configurable.
+
+    Env vars: ``ASSISTANT_<FIELD>`` and ``ASSISTANT_<SECTION>__<FIELD>``; unknown keys fail.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"

@@ -25,8 +25,10 @@ def machine() -> str:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError):
         mem = 0.0
-    return (f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, "
-            f"{datetime.now(UTC).date().isoformat()}")
+    return (
+        f"{os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, "
+        f"{datetime.now(UTC).date().isoformat()}"
+    )
 
 
 def temp_assistant(corpus: list[Path], embedder=None, **settings):

@@ -41,10 +41,18 @@ def ours_ingest(embedder) -> dict:
     nonspace = sum(len("".join(t.split())) for _, t in corpus_docs())
     embedded_nonspace = sum(
         len("".join(c.text[s - c.start : e - c.start].split()))
-        for c in assistant.store.all_chunks() for s, e in c.units)
-    return {"seconds": seconds, "chars": chars, "chars_per_s": chars / seconds,
-            "chunks": report.chunks, "chunks_per_s": report.chunks / seconds,
-            "embedded_share": embedded_nonspace / nonspace, "embedded_chars": embedded}
+        for c in assistant.store.all_chunks()
+        for s, e in c.units
+    )
+    return {
+        "seconds": seconds,
+        "chars": chars,
+        "chars_per_s": chars / seconds,
+        "chunks": report.chunks,
+        "chunks_per_s": report.chunks / seconds,
+        "embedded_share": embedded_nonspace / nonspace,
+        "embedded_chars": embedded,
+    }
 
 
 def tutorial_ingest(model_path: str) -> tuple[dict, object]:
@@ -57,7 +65,9 @@ def tutorial_ingest(model_path: str) -> tuple[dict, object]:
     chars = sum(len(d.page_content) for d in docs)
     emb = HuggingFaceEmbeddings(model_name=model_path, model_kwargs={"device": "cpu"})
     began = time.perf_counter()
-    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        docs
+    )
     store = Chroma.from_documents(splits, emb, persist_directory=tempfile.mkdtemp())
     seconds = time.perf_counter() - began
     tokenizer = emb._client.tokenizer
@@ -71,10 +81,18 @@ def tutorial_ingest(model_path: str) -> tuple[dict, object]:
         truncated += len(offsets) > window
         seen += kept
     # Share of the corpus's characters that reach the model: covered by some chunk's kept part.
-    return ({"seconds": seconds, "chars": chars, "chars_per_s": chars / seconds,
-             "chunks": len(splits), "chunks_per_s": len(splits) / seconds,
-             "truncated_chunks": truncated / len(splits),
-             "embedded_share_upper_bound": min(1.0, seen / chars)}, store)
+    return (
+        {
+            "seconds": seconds,
+            "chars": chars,
+            "chars_per_s": chars / seconds,
+            "chunks": len(splits),
+            "chunks_per_s": len(splits) / seconds,
+            "truncated_chunks": truncated / len(splits),
+            "embedded_share_upper_bound": min(1.0, seen / chars),
+        },
+        store,
+    )
 
 
 def latency(fn, questions: list[str]) -> dict:
@@ -85,8 +103,12 @@ def latency(fn, questions: list[str]) -> dict:
         began = time.perf_counter()
         fn(q)
         times.append((time.perf_counter() - began) * 1000)
-    return {"n": len(times), "p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95),
-            "mean_ms": statistics.fmean(times)}
+    return {
+        "n": len(times),
+        "p50_ms": percentile(times, 50),
+        "p95_ms": percentile(times, 95),
+        "mean_ms": statistics.fmean(times),
+    }
 
 
 def main() -> dict:
@@ -100,8 +122,17 @@ def main() -> dict:
     results: dict = {"machine": machine()}
     tut, tut_store = tutorial_ingest(resolve_model("all-MiniLM-L6-v2"))
     ours = ours_ingest(embedder)
-    results["ingest"] = {"ours": ours, "tutorial": tut,
-                         "speedup": ours["chars_per_s"] / tut["chars_per_s"]}
+    bf16, embedder.bf16 = embedder.bf16, False
+    ours_fp32 = ours_ingest(embedder)
+    embedder.bf16 = bf16
+    results["ingest"] = {
+        "ours": ours,
+        "ours_float32": ours_fp32,
+        "tutorial": tut,
+        "bf16": bf16,
+        "speedup": ours["chars_per_s"] / tut["chars_per_s"],
+        "speedup_float32": ours_fp32["chars_per_s"] / tut["chars_per_s"],
+    }
     squad_qs = [i.question for i in load_items(SQUAD_JSON)]
     article = temp_assistant([ARTICLE], embedder)
     squad = temp_assistant([SQUAD_CORPUS], embedder)
@@ -110,16 +141,29 @@ def main() -> dict:
         "ours_article": latency(article.answer, squad_qs[:300]),
         "ours_squad": latency(squad.answer, squad_qs[300:600]),
         "tutorial_squad_search_only": latency(
-            lambda q: tut_store.similarity_search(q, k=4), squad_qs[600:900]),
+            lambda q: tut_store.similarity_search(q, k=4), squad_qs[600:900]
+        ),
     }
     print("\nIngest, SQuAD 2.0 documents ({:,} characters):".format(ours["chars"]))
     print(f"  {'pipeline':<12}{'chars/s':>10}{'chunks/s':>10}{'seconds':>9}  embedded text")
-    print(f"  {'ours':<12}{ours['chars_per_s']:>10,.0f}{ours['chunks_per_s']:>10.1f}"
-          f"{ours['seconds']:>9.2f}  {ours['embedded_share']:.1%} (nothing truncated)")
-    print(f"  {'tutorial':<12}{tut['chars_per_s']:>10,.0f}{tut['chunks_per_s']:>10.1f}"
-          f"{tut['seconds']:>9.2f}  <= {tut['embedded_share_upper_bound']:.1%}; "
-          f"{tut['truncated_chunks']:.0%} of chunks cut at 256 word pieces")
-    print(f"  ratio ours/tutorial (chars/s): {results['ingest']['speedup']:.2f}x")
+    print(
+        f"  {'ours':<12}{ours['chars_per_s']:>10,.0f}{ours['chunks_per_s']:>10.1f}"
+        f"{ours['seconds']:>9.2f}  {ours['embedded_share']:.1%} (nothing truncated)"
+    )
+    print(
+        f"  {'ours fp32':<12}{ours_fp32['chars_per_s']:>10,.0f}{ours_fp32['chunks_per_s']:>10.1f}"
+        f"{ours_fp32['seconds']:>9.2f}  {ours_fp32['embedded_share']:.1%} (bfloat16 off)"
+    )
+    print(
+        f"  {'tutorial':<12}{tut['chars_per_s']:>10,.0f}{tut['chunks_per_s']:>10.1f}"
+        f"{tut['seconds']:>9.2f}  <= {tut['embedded_share_upper_bound']:.1%}; "
+        f"{tut['truncated_chunks']:.0%} of chunks cut at 256 word pieces"
+    )
+    print(
+        f"  ratio ours/tutorial (chars/s): {results['ingest']['speedup']:.2f}x "
+        f"(bfloat16 {'on' if bf16 else 'off: this CPU lacks it'}); "
+        f"float32 only: {results['ingest']['speedup_float32']:.2f}x"
+    )
     print("\nWarm answer latency (distinct questions):")
     for name, r in results["latency"].items():
         print(f"  {name:<28} p50 {r['p50_ms']:6.1f} ms   p95 {r['p95_ms']:6.1f} ms   (n={r['n']})")

@@ -14,10 +14,10 @@ import numpy as np
 from assistant.errors import AssistantError, DocumentError
 from index.chunking import Chunk, TokenCounter, chunk_text
 from index.loaders import LoadedDocument, discover, load
-from index.store import Store
+from index.store import DocumentWrite, Store
 
 log = logging.getLogger(__name__)
-_GROUP_UNITS = 512  # embed several small documents together for full batches
+_GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batches
 
 
 class Embedder(Protocol):
@@ -25,6 +25,10 @@ class Embedder(Protocol):
     count_tokens: TokenCounter
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+    def encode_chunks(
+        self, chunks: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 @dataclass
@@ -48,9 +52,13 @@ class IngestReport:
     def summary(self) -> str:
         docs = len(self.added) + len(self.updated)
         rate = self.chars / self.seconds if self.seconds else 0.0
-        parts = [f"{docs} documents indexed ({len(self.added)} new, {len(self.updated)} changed)",
-                 f"{len(self.unchanged)} unchanged", f"{self.chunks} chunks",
-                 f"{self.chars:,} characters", f"{self.seconds:.1f} s ({rate:,.0f} chars/s)"]
+        parts = [
+            f"{docs} documents indexed ({len(self.added)} new, {len(self.updated)} changed)",
+            f"{len(self.unchanged)} unchanged",
+            f"{self.chunks} chunks",
+            f"{self.chars:,} characters",
+            f"{self.seconds:.1f} s ({rate:,.0f} chars/s)",
+        ]
         if self.removed:
             parts.append(f"{len(self.removed)} removed")
         if self.errors:
@@ -66,13 +74,25 @@ class _Pending:
 
 
 def _meta(doc: LoadedDocument) -> dict[str, object]:
-    return {"source": doc.source, "title": doc.title, "date": doc.date, "path": str(doc.path),
-            "content_hash": doc.content_hash}
+    return {
+        "source": doc.source,
+        "title": doc.title,
+        "date": doc.date,
+        "path": str(doc.path),
+        "content_hash": doc.content_hash,
+    }
 
 
 def ingest(
-    paths: Sequence[Path], store: Store, embedder: Embedder, *, chunk_tokens: int,
-    unit_tokens: int, max_bytes: int, sync: bool = False, progress: bool | None = None,
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    *,
+    chunk_tokens: int,
+    unit_tokens: int,
+    max_bytes: int,
+    sync: bool = False,
+    progress: bool | None = None,
 ) -> IngestReport:
     """Index ``paths`` (files and folders) into ``store``.
 
@@ -97,15 +117,22 @@ def ingest(
         if old is not None and old.get("content_hash") == doc.content_hash:
             report.unchanged.append(doc.source)
             continue
-        chunks = chunk_text(doc.text, embedder.count_tokens, chunk_tokens, unit_tokens, doc.body_start)
+        chunks = chunk_text(
+            doc.text, embedder.count_tokens, chunk_tokens, unit_tokens, doc.body_start
+        )
         if not chunks:
             report.errors.append(DocumentError(doc.source, "no sentences found"))
             continue
         pending.append(_Pending(doc, chunks, old is not None))
 
     total_units = sum(len(c.units) for p in pending for c in p.chunks)
-    bar = tqdm(total=total_units, unit="sentence", desc="Embedding", disable=progress is False
-               or (progress is None and total_units < 2000), leave=False)
+    bar = tqdm(
+        total=total_units,
+        unit="sentence",
+        desc="Embedding",
+        disable=progress is False or (progress is None and total_units < 2000),
+        leave=False,
+    )
     group: list[_Pending] = []
     for i, item in enumerate(pending):
         group.append(item)
@@ -125,26 +152,38 @@ def ingest(
     return report
 
 
-def _embed_and_write(group: list[_Pending], store: Store, embedder: Embedder,
-                     report: IngestReport) -> None:
-    texts = [p.doc.text[u.start:u.end] for p in group for c in p.chunks for u in c.units]
-    vectors = embedder.encode(texts)
-    report.embedded_units += len(texts)
-    row = 0
+def _embed_and_write(
+    group: list[_Pending], store: Store, embedder: Embedder, report: IngestReport
+) -> None:
+    items = [(p, c) for p in group for c in p.chunks]
+    chunk_vecs, unit_vecs = embedder.encode_chunks(
+        [p.doc.text[c.start : c.end] for p, c in items],
+        [[(u.start - c.start, u.end - c.start) for u in c.units] for p, c in items],
+    )
+    writes, row = [], 0
     for item in group:
-        n = sum(len(c.units) for c in item.chunks)
-        spans = [(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks]
-        try:
-            store.write_document(item.doc.doc_id, item.doc.text, _meta(item.doc), spans,
-                                 vectors[row:row + n])
-        except AssistantError as exc:
-            report.errors.append(DocumentError(item.doc.source, str(exc)))
-            row += n
-            continue
+        n = len(item.chunks)
+        writes.append(
+            DocumentWrite(
+                doc_id=item.doc.doc_id,
+                text=item.doc.text,
+                meta=_meta(item.doc),
+                chunks=[(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks],
+                chunk_vectors=chunk_vecs[row : row + n],
+                unit_vectors=np.concatenate(unit_vecs[row : row + n]),
+            )
+        )
         row += n
+    try:
+        store.write_documents(writes)
+    except AssistantError as exc:
+        report.errors.extend(DocumentError(item.doc.source, str(exc)) for item in group)
+        return
+    for item in group:
         (report.updated if item.replaces else report.added).append(item.doc.source)
         report.chunks += len(item.chunks)
         report.chars += len(item.doc.text)
+        report.embedded_units += sum(len(c.units) for c in item.chunks)
 
 
 def remove(sources: Sequence[str], store: Store) -> list[str]:

@@ -44,15 +44,21 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[DocumentError]]:
     for path in paths:
         if path.is_dir():
             files.extend(
-                p for p in sorted(path.rglob("*"))
+                p
+                for p in sorted(path.rglob("*"))
                 if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(".")
             )
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED:
                 files.append(path)
             else:
-                errors.append(DocumentError(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
-                                            f"supported: {', '.join(SUPPORTED)}"))
+                errors.append(
+                    DocumentError(
+                        str(path),
+                        f"unsupported file type {path.suffix or '(none)'!r}; "
+                        f"supported: {', '.join(SUPPORTED)}",
+                    )
+                )
         else:
             errors.append(DocumentError(str(path), "no such file or folder"))
     unique = list(dict.fromkeys(p.resolve() for p in files))
@@ -67,7 +73,9 @@ def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(path.name, f"not UTF-8 text (undecodable byte at offset {exc.start})") from exc
+        raise DocumentError(
+            path.name, f"not UTF-8 text (undecodable byte at offset {exc.start})"
+        ) from exc
 
 
 def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None]:
@@ -76,7 +84,11 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None]:
     soup = BeautifulSoup(markup, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     date = None
-    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"itemprop": "datePublished"}):
+    for attrs in (
+        {"property": "article:published_time"},
+        {"name": "date"},
+        {"itemprop": "datePublished"},
+    ):
         tag = soup.find("meta", attrs=attrs)
         if tag and tag.get("content"):
             date = str(tag["content"])[:10]
@@ -87,7 +99,9 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None]:
         tag.decompose()
     if not title and (h1 := soup.find("h1")):
         title = h1.get_text(" ", strip=True)
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines())
+    lines = (
+        re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines()
+    )
     text = "\n\n".join(line for line in lines if line)
     return text, title, date
 
@@ -143,8 +157,11 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise DocumentError(path.name, f"too large ({size / 1e6:.1f} MB; the limit is "
-                                f"{max_bytes / 1e6:.1f} MB, setting index.max_file_mb)")
+            raise DocumentError(
+                path.name,
+                f"too large ({size / 1e6:.1f} MB; the limit is "
+                f"{max_bytes / 1e6:.1f} MB, setting index.max_file_mb)",
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(path.name, f"cannot be read ({exc.strerror or exc})") from exc
@@ -165,6 +182,11 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
     if title is None:
         title = path.stem
     return LoadedDocument(
-        path=path.resolve(), source=path.name, text=text, title=title, date=date,
-        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), body_start=body,
+        path=path.resolve(),
+        source=path.name,
+        text=text,
+        title=title,
+        date=date,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        body_start=body,
     )

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 # Words that end in a period without ending a sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e a.m p.m u.s u.k u.n e.u no fig approx "
-    "jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt gov sen rep inc ltd co "
-    "corp dept est vol pp ca cf al".split()
+    """
+    mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e a.m p.m u.s u.k u.n e.u no fig approx
+    jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt gov sen rep inc
+    ltd co corp dept est vol pp ca cf al
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # A sentence may end after . ! ? (plus closing quotes/brackets) when whitespace follows.
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
@@ -48,7 +50,9 @@ def _split_paragraph(text: str, start: int, end: int, paragraph: int) -> list[Sp
         while nxt < end and text[nxt].isspace():
             nxt += 1
         # Only break before something that can start a sentence.
-        if nxt < end and not (text[nxt].isupper() or text[nxt].isdigit() or text[nxt] in "\"'“‘«(["):
+        if nxt < end and not (
+            text[nxt].isupper() or text[nxt].isdigit() or text[nxt] in "\"'“‘«(["
+        ):
             continue
         spans.append(Span(cursor, stop, paragraph))
         cursor = nxt

@@ -48,6 +48,18 @@ class ChunkRecord:
         return f"{self.chunk_id}/{j}"
 
 
+@dataclass(frozen=True)
+class DocumentWrite:
+    """One document to store: text, metadata, chunk spans and their vectors."""
+
+    doc_id: str
+    text: str
+    meta: dict[str, Any]
+    chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]]  # (start, end, unit spans)
+    chunk_vectors: np.ndarray  # one row per chunk
+    unit_vectors: np.ndarray  # one row per unit, in chunk order
+
+
 class _NoEmbedding:
     """Stands in for Chroma's default embedding function, which would download a model.
 
@@ -76,8 +88,10 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
         if chroma_url:
             url = urlparse(chroma_url if "//" in chroma_url else f"http://{chroma_url}")
             return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                ssl=url.scheme == "https", settings=chroma_settings,
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
             )
         data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
@@ -96,13 +110,19 @@ class Store:
     """The index on disk (or on a Chroma server)."""
 
     def __init__(
-        self, data_dir: Path, model_identity: str, chunk_tokens: int, unit_tokens: int,
+        self,
+        data_dir: Path,
+        model_identity: str,
+        chunk_tokens: int,
+        unit_tokens: int,
         chroma_url: str | None = None,
     ) -> None:
         self.prefix = index_name(model_identity, chunk_tokens, unit_tokens)
         self.manifest = {
-            "schema": SCHEMA_VERSION, "model": model_identity,
-            "chunk_tokens": chunk_tokens, "unit_tokens": unit_tokens,
+            "schema": SCHEMA_VERSION,
+            "model": model_identity,
+            "chunk_tokens": chunk_tokens,
+            "unit_tokens": unit_tokens,
         }
         self.location = chroma_url or str(data_dir)
         self._client = _client(data_dir, chroma_url)
@@ -113,23 +133,33 @@ class Store:
         ef = _NoEmbedding()
         try:
             self.docs = self._client.get_or_create_collection(
-                f"{self.prefix}-docs", metadata=meta, embedding_function=ef)
+                f"{self.prefix}-docs", metadata=meta, embedding_function=ef
+            )
             self.chunks = self._client.get_or_create_collection(
-                f"{self.prefix}-chunks", metadata={**meta, "hnsw:space": "cosine"},
-                embedding_function=ef)
+                f"{self.prefix}-chunks",
+                metadata={**meta, "hnsw:space": "cosine"},
+                embedding_function=ef,
+            )
             self.units = self._client.get_or_create_collection(
-                f"{self.prefix}-units", metadata={**meta, "hnsw:space": "cosine"},
-                embedding_function=ef)
+                f"{self.prefix}-units",
+                metadata={**meta, "hnsw:space": "cosine"},
+                embedding_function=ef,
+            )
         except StoreError:
             raise
         except Exception as exc:
             raise StoreError(f"Cannot open the index at {self.location}: {exc}") from exc
-        others = [c for c in self._collection_names() if c.endswith("-docs") and
-                  not c.startswith(self.prefix)]
+        others = [
+            c
+            for c in self._collection_names()
+            if c.endswith("-docs") and not c.startswith(self.prefix)
+        ]
         if others and self.docs.count() == 0:
-            log.warning("The data dir holds an index built with other settings (%s); this one "
-                        "starts empty. Re-run `assistant ingest` to index with the current settings.",
-                        ", ".join(others))
+            log.warning(
+                "The data dir holds an index built with other settings (%s); this one "
+                "starts empty. Re-run `assistant ingest` to index with the current settings.",
+                ", ".join(others),
+            )
 
     def _collection_names(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
@@ -151,8 +181,9 @@ class Store:
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def document(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
-        got = self._guard("reading a document", self.docs.get, ids=[doc_id],
-                          include=["documents", "metadatas"])
+        got = self._guard(
+            "reading a document", self.docs.get, ids=[doc_id], include=["documents", "metadatas"]
+        )
         if not got["ids"]:
             return None
         return got["documents"][0], dict(got["metadatas"][0] or {})
@@ -166,11 +197,19 @@ class Store:
             doc = committed.get(meta["doc_id"])
             if doc is None or doc.get("content_hash") != meta["doc_hash"]:
                 continue  # left over from an interrupted write: not visible
-            records.append(ChunkRecord(
-                chunk_id=cid, doc_id=meta["doc_id"], source=doc["source"], title=doc["title"],
-                date=doc.get("date") or None, text=text, start=meta["start"], end=meta["end"],
-                units=tuple(tuple(u) for u in json.loads(meta["units"])),
-            ))
+            records.append(
+                ChunkRecord(
+                    chunk_id=cid,
+                    doc_id=meta["doc_id"],
+                    source=doc["source"],
+                    title=doc["title"],
+                    date=doc.get("date") or None,
+                    text=text,
+                    start=meta["start"],
+                    end=meta["end"],
+                    units=tuple(tuple(u) for u in json.loads(meta["units"])),
+                )
+            )
         records.sort(key=lambda r: (r.doc_id, r.start))
         return records
 
@@ -179,62 +218,108 @@ class Store:
         count = self._guard("counting", self.units.count)
         if count == 0:
             return []
-        got = self._guard("searching", self.units.query, query_embeddings=[vector.tolist()],
-                          n_results=min(n, count), include=["distances"])
+        got = self._guard(
+            "searching",
+            self.units.query,
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, count),
+            include=["distances"],
+        )
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def unit_vectors(self, unit_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        got = self._guard("reading vectors", self.units.get, ids=list(unit_ids),
-                          include=["embeddings"])
-        return {i: np.asarray(e, dtype=np.float32)
-                for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+        got = self._guard(
+            "reading vectors", self.units.get, ids=list(unit_ids), include=["embeddings"]
+        )
+        return {
+            i: np.asarray(e, dtype=np.float32)
+            for i, e in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
     # ----- writing -------------------------------------------------------------------------
 
-    def write_document(
-        self, doc_id: str, text: str, meta: dict[str, Any],
-        chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]], unit_vectors: np.ndarray,
-    ) -> None:
-        """Store one document atomically from a reader's point of view (see module docstring).
+    def write_documents(self, docs: Sequence[DocumentWrite]) -> None:
+        """Store documents so that a reader never sees one half-written (module docstring).
 
-        ``chunks`` are (start, end, unit spans); ``unit_vectors`` has one row per unit, in order.
+        All units and chunks of the batch go first, then the document records (the commit),
+        then the old parts of changed documents are deleted. Few large writes are much faster
+        than many small ones: each Chroma write is a transaction.
         """
-        content_hash = meta["content_hash"]
-        previous = self.committed().get(doc_id)
-        stamp = content_hash[:12]
-        unit_ids, unit_metas, unit_texts = [], [], []
-        chunk_ids, chunk_metas, chunk_texts, chunk_vecs = [], [], [], []
-        row = 0
-        for i, (start, end, spans) in enumerate(chunks):
-            cid = f"{doc_id}:{stamp}:{i}"
-            first = row
-            for j, (us, ue) in enumerate(spans):
-                unit_ids.append(f"{cid}/{j}")
-                unit_texts.append(text[us:ue])
-                unit_metas.append({"doc_id": doc_id, "doc_hash": content_hash, "chunk_id": cid,
-                                   "start": us, "end": ue})
-                row += 1
-            mean = unit_vectors[first:row].mean(axis=0)
-            chunk_vecs.append((mean / (np.linalg.norm(mean) or 1.0)).tolist())
-            chunk_ids.append(cid)
-            chunk_texts.append(text[start:end])
-            chunk_metas.append({"doc_id": doc_id, "doc_hash": content_hash, "start": start,
-                                "end": end, "ord": i, "units": json.dumps([list(s) for s in spans])})
-        for a in range(0, len(unit_ids), _BATCH):
-            self._guard("writing units", self.units.upsert, ids=unit_ids[a:a + _BATCH],
-                        embeddings=unit_vectors[a:a + _BATCH].tolist(),
-                        metadatas=unit_metas[a:a + _BATCH], documents=unit_texts[a:a + _BATCH])
-        for a in range(0, len(chunk_ids), _BATCH):
-            self._guard("writing chunks", self.chunks.upsert, ids=chunk_ids[a:a + _BATCH],
-                        embeddings=chunk_vecs[a:a + _BATCH], metadatas=chunk_metas[a:a + _BATCH],
-                        documents=chunk_texts[a:a + _BATCH])
-        record = {**meta, "chunks": len(chunk_ids), "chars": len(text),
-                  "indexed_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        record = {k: v for k, v in record.items() if v is not None}
-        self._guard("committing a document", self.docs.upsert, ids=[doc_id], embeddings=[[1.0]],
-                    metadatas=[record], documents=[text])
-        if previous is not None and previous.get("content_hash") != content_hash:
-            self._delete_parts(doc_id, keep_hash=content_hash)
+        committed = self.committed()
+        units: dict[str, list[Any]] = {
+            "ids": [],
+            "embeddings": [],
+            "metadatas": [],
+            "documents": [],
+        }
+        chunks: dict[str, list[Any]] = {
+            "ids": [],
+            "embeddings": [],
+            "metadatas": [],
+            "documents": [],
+        }
+        records: dict[str, list[Any]] = {
+            "ids": [],
+            "embeddings": [],
+            "metadatas": [],
+            "documents": [],
+        }
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for doc in docs:
+            doc_hash = doc.meta["content_hash"]
+            row = 0
+            for i, (start, end, spans) in enumerate(doc.chunks):
+                cid = f"{doc.doc_id}:{doc_hash[:12]}:{i}"
+                for j, (us, ue) in enumerate(spans):
+                    units["ids"].append(f"{cid}/{j}")
+                    units["embeddings"].append(doc.unit_vectors[row])
+                    units["documents"].append(doc.text[us:ue])
+                    units["metadatas"].append(
+                        {
+                            "doc_id": doc.doc_id,
+                            "doc_hash": doc_hash,
+                            "chunk_id": cid,
+                            "start": us,
+                            "end": ue,
+                        }
+                    )
+                    row += 1
+                chunks["ids"].append(cid)
+                chunks["embeddings"].append(doc.chunk_vectors[i])
+                chunks["documents"].append(doc.text[start:end])
+                chunks["metadatas"].append(
+                    {
+                        "doc_id": doc.doc_id,
+                        "doc_hash": doc_hash,
+                        "start": start,
+                        "end": end,
+                        "ord": i,
+                        "units": json.dumps([list(s) for s in spans]),
+                    }
+                )
+            record = {
+                **doc.meta,
+                "chunks": len(doc.chunks),
+                "chars": len(doc.text),
+                "indexed_at": now,
+            }
+            records["ids"].append(doc.doc_id)
+            records["embeddings"].append(np.ones(1, dtype=np.float32))
+            records["documents"].append(doc.text)
+            records["metadatas"].append({k: v for k, v in record.items() if v is not None})
+        self._upsert("writing sentences", self.units, units)
+        self._upsert("writing chunks", self.chunks, chunks)
+        self._upsert("committing documents", self.docs, records)
+        for doc in docs:
+            old = committed.get(doc.doc_id)
+            if old is not None and old.get("content_hash") != doc.meta["content_hash"]:
+                self._delete_parts(doc.doc_id, keep_hash=doc.meta["content_hash"])
+
+    def _upsert(self, what: str, collection: Any, batch: dict[str, list[Any]]) -> None:
+        for a in range(0, len(batch["ids"]), _BATCH):
+            part = {k: v[a : a + _BATCH] for k, v in batch.items()}
+            part["embeddings"] = np.asarray(part["embeddings"], dtype=np.float32)
+            self._guard(what, collection.upsert, **part)
 
     def _delete_parts(self, doc_id: str, keep_hash: str | None = None) -> None:
         where: dict[str, Any] = {"doc_id": doc_id}
@@ -252,16 +337,23 @@ class Store:
         """Delete chunks and units that no committed document owns; returns how many chunks."""
         committed = self.committed()
         got = self._guard("checking chunks", self.chunks.get, include=["metadatas"])
-        stale = {(m["doc_id"], m["doc_hash"]) for m in got["metadatas"]
-                 if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]}
+        stale = {
+            (m["doc_id"], m["doc_hash"])
+            for m in got["metadatas"]
+            if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]
+        }
         units = self._guard("checking units", self.units.get, include=["metadatas"])
-        stale |= {(m["doc_id"], m["doc_hash"]) for m in units["metadatas"]
-                  if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]}
+        stale |= {
+            (m["doc_id"], m["doc_hash"])
+            for m in units["metadatas"]
+            if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]
+        }
         removed = 0
         for doc_id, doc_hash in stale:
             where = {"$and": [{"doc_id": doc_id}, {"doc_hash": doc_hash}]}
-            removed += sum(1 for m in got["metadatas"]
-                           if m["doc_id"] == doc_id and m["doc_hash"] == doc_hash)
+            removed += sum(
+                1 for m in got["metadatas"] if m["doc_id"] == doc_id and m["doc_hash"] == doc_hash
+            )
             self._guard("repairing", self.units.delete, where=where)
             self._guard("repairing", self.chunks.delete, where=where)
         if stale:

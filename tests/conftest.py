@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 for _key, _value in {
-    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-    "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }.items():
     os.environ[_key] = _value
@@ -78,7 +81,8 @@ def sample_assistant(embedder, tmp_path_factory: pytest.TempPathFactory):
     from assistant.core import Assistant
     from assistant.settings import Settings
 
-    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("sample-index")),
-                          embedder=embedder)
+    assistant = Assistant(
+        Settings(data_dir=tmp_path_factory.mktemp("sample-index")), embedder=embedder
+    )
     assert assistant.ensure_sample() is True
     return assistant

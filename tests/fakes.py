@@ -35,9 +35,17 @@ class FakeAssistant:
         para_start = self.text.rfind("\n", 0, start) + 1
         para_end = self.text.find("\n", start)
         return Citation(
-            n=n, source=SAMPLE.name, text=sentence, start=start, end=start + len(sentence),
-            score=0.8, supported=supported, doc_id=self.doc_id, title="Coalition of the Willing",
-            date="2025-03-27", passage_start=para_start,
+            n=n,
+            source=SAMPLE.name,
+            text=sentence,
+            start=start,
+            end=start + len(sentence),
+            score=0.8,
+            supported=supported,
+            doc_id=self.doc_id,
+            title="Coalition of the Willing",
+            date="2025-03-27",
+            passage_start=para_start,
             passage_end=para_end if para_end != -1 else len(self.text),
         )
 
@@ -47,18 +55,23 @@ class FakeAssistant:
         self.calls.append((question, list(history or [])))
         for key, sentence in self.replies.items():
             if key in question.lower():
-                return Answer(answer=f"{sentence} [1]", abstained=False,
-                              citations=[self._citation(1, sentence, True)],
-                              timing_ms={"retrieve": 1.0, "answer": 1.0, "total": 2.0})
+                return Answer(
+                    answer=f"{sentence} [1]",
+                    abstained=False,
+                    citations=[self._citation(1, sentence, True)],
+                    timing_ms={"retrieve": 1.0, "answer": 1.0, "total": 2.0},
+                )
         closest = next(iter(self.replies.values()))
-        return Answer(answer="The documents don't say. The closest passage is listed below.",
-                      abstained=True, citations=[self._citation(1, closest, False)],
-                      timing_ms={"retrieve": 1.0, "answer": 1.0, "total": 2.0})
+        return Answer(
+            answer="The documents don't say. The closest passage is listed below.",
+            abstained=True,
+            citations=[self._citation(1, closest, False)],
+            timing_ms={"retrieve": 1.0, "answer": 1.0, "total": 2.0},
+        )
 
     def stream(self, question: str, history: Sequence | None = None) -> Iterator[str | Answer]:
         result = self.answer(question, history)
-        for piece in re.findall(r"\S+\s*", result.answer):
-            yield piece
+        yield from re.findall(r"\S+\s*", result.answer)
         yield result
 
     def documents(self) -> list[DocumentInfo]:
@@ -68,10 +81,15 @@ class FakeAssistant:
         if doc_id != self.doc_id:
             raise NotFoundError(f"No document with id {doc_id!r}.")
         return DocumentText(
-            doc_id=self.doc_id, source=SAMPLE.name, title="Coalition of the Willing",
-            date="2025-03-27", chars=len(self.text), chunks=8,
+            doc_id=self.doc_id,
+            source=SAMPLE.name,
+            title="Coalition of the Willing",
+            date="2025-03-27",
+            chars=len(self.text),
+            chunks=8,
             content_hash=hashlib.sha256(self.text.encode()).hexdigest(),
-            indexed_at="2026-01-01T00:00:00+00:00", text=self.text,
+            indexed_at="2026-01-01T00:00:00+00:00",
+            text=self.text,
         )
 
     def ingest(self, paths: Sequence[Path]) -> object:
@@ -103,6 +121,10 @@ class HashEmbeddings:
             norm = float(np.linalg.norm(out[i])) or 1.0
             out[i] /= norm
         return out
+
+    def encode_chunks(self, chunks: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]):
+        units = [self.encode([c[s:e] for s, e in sp]) for c, sp in zip(chunks, spans, strict=True)]
+        return self.encode(chunks), units
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()

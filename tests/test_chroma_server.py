@@ -29,9 +29,18 @@ def chroma_server(tmp_path: Path):
     assert chroma, "the chroma CLI ships with chromadb"
     port = free_port()
     proc = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            chroma,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     deadline = time.monotonic() + 30
@@ -49,8 +58,7 @@ def chroma_server(tmp_path: Path):
     proc.wait(timeout=10)
 
 
-def test_ingest_and_ask_through_chroma_server(chroma_server: str, tmp_path: Path,
-                                              embedder) -> None:
+def test_ingest_and_ask_through_chroma_server(chroma_server: str, tmp_path: Path, embedder) -> None:
     from assistant.core import Assistant
     from assistant.settings import Settings
 

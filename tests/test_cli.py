@@ -17,8 +17,14 @@ pytestmark = pytest.mark.integration
 
 def run(args: list[str], data: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(data)}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +40,10 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_ask_json_contract(indexed: Path) -> None:
-    result = run(["ask", "How many leaders attended the Coalition of the Willing meeting?",
-                  "--json"], indexed)
+    result = run(
+        ["ask", "How many leaders attended the Coalition of the Willing meeting?", "--json"],
+        indexed,
+    )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) >= {"answer", "abstained", "citations", "timing_ms"}
@@ -57,9 +65,13 @@ def test_ask_plain_lists_sources(indexed: Path) -> None:
 def test_ask_jsonl_one_response_per_line(indexed: Path) -> None:
     requests = [
         {"question": "Is Australia ready to send peacekeepers?"},
-        {"question": "And Denmark?", "history": [
-            {"role": "user", "content": "Is Australia ready to send peacekeepers?"},
-            {"role": "assistant", "content": "Yes."}]},
+        {
+            "question": "And Denmark?",
+            "history": [
+                {"role": "user", "content": "Is Australia ready to send peacekeepers?"},
+                {"role": "assistant", "content": "Yes."},
+            ],
+        },
         "not json",
         {"question": ""},
     ]
@@ -86,7 +98,8 @@ def test_reingest_is_a_no_op_and_documents_lists(indexed: Path) -> None:
     listed = run(["documents", "--json"], indexed)
     docs = json.loads(listed.stdout)
     assert [(d["source"], d["date"]) for d in docs] == [
-        ("coalition-of-the-willing.txt", "2025-03-27")]
+        ("coalition-of-the-willing.txt", "2025-03-27")
+    ]
 
 
 def test_data_dir_flag_overrides_env(tmp_path: Path) -> None:

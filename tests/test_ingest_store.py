@@ -85,10 +85,21 @@ def test_uncommitted_chunks_are_invisible_and_repaired(tmp_path: Path, corpus: P
     assistant.ingest([corpus])
     store: Store = assistant.store
     # Simulate a crash after chunks were written but before the document was committed.
-    store.chunks.upsert(ids=["ghost:000:0"], embeddings=[[0.0] * 63 + [1.0]],
-                        documents=["ghost text"], metadatas=[{
-                            "doc_id": "ghost", "doc_hash": "000", "start": 0, "end": 10,
-                            "ord": 0, "units": "[[0, 10]]"}])
+    store.chunks.upsert(
+        ids=["ghost:000:0"],
+        embeddings=[[0.0] * 63 + [1.0]],
+        documents=["ghost text"],
+        metadatas=[
+            {
+                "doc_id": "ghost",
+                "doc_hash": "000",
+                "start": 0,
+                "end": 10,
+                "ord": 0,
+                "units": "[[0, 10]]",
+            }
+        ],
+    )
     assert all(c.doc_id != "ghost" for c in store.all_chunks())
     assert store.repair() == 1
     assert store.chunks.get(ids=["ghost:000:0"])["ids"] == []

@@ -35,8 +35,9 @@ def _sample_searcher():
     if _searcher is None:
         import tempfile
 
-        assistant = Assistant(Settings(data_dir=Path(tempfile.mkdtemp())),
-                              embedder=HashEmbeddings())
+        assistant = Assistant(
+            Settings(data_dir=Path(tempfile.mkdtemp())), embedder=HashEmbeddings()
+        )
         assistant.ingest([SAMPLE])
         _searcher = assistant.searcher
     return _searcher

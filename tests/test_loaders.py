@@ -29,7 +29,7 @@ def test_sample_article_metadata() -> None:
     doc = load(SAMPLE, MB)
     assert doc.date == "2025-03-27"
     assert doc.text.startswith(" date 2025-03-27 President")
-    assert doc.text[doc.body_start:].startswith("President of France")
+    assert doc.text[doc.body_start :].startswith("President of France")
     assert len(doc.content_hash) == 64
 
 
@@ -38,14 +38,16 @@ def test_markdown_title_and_front_matter(tmp_path: Path) -> None:
     md.write_text("---\ndate: 2024-05-01\n---\n# Field notes\n\nThe bridge opened in May.\n")
     doc = load(md, MB)
     assert (doc.title, doc.date) == ("Field notes", "2024-05-01")
-    assert doc.text[doc.body_start:].startswith("# Field notes")
+    assert doc.text[doc.body_start :].startswith("# Field notes")
 
 
 def test_html_text_without_scripts(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
-    page.write_text("<html><head><title>News</title><meta name='date' content='2023-02-03'>"
-                    "<script>alert('x')</script></head><body><nav>Menu</nav><p>The river "
-                    "froze.</p><p>Schools closed.</p></body></html>")
+    page.write_text(
+        "<html><head><title>News</title><meta name='date' content='2023-02-03'>"
+        "<script>alert('x')</script></head><body><nav>Menu</nav><p>The river "
+        "froze.</p><p>Schools closed.</p></body></html>"
+    )
     doc = load(page, MB)
     assert doc.title == "News" and doc.date == "2023-02-03"
     assert "The river froze." in doc.text and "Schools closed." in doc.text
@@ -69,8 +71,9 @@ def test_pdf_text(tmp_path: Path) -> None:
         ("empty.pdf", b"", "empty"),
     ],
 )
-def test_bad_files_are_named_with_reason(tmp_path: Path, name: str, content: bytes,
-                                         reason: str) -> None:
+def test_bad_files_are_named_with_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(DocumentError) as info:

@@ -16,8 +16,12 @@ def test_sentences_are_exact_clean_spans() -> None:
     text = "Dr. Smith met Mr. J. Doe in the U.S. on Monday. They talked.\nNew line here! Done?"
     spans = split_sentences(text)
     got = [text[s.start : s.end] for s in spans]
-    assert got == ["Dr. Smith met Mr. J. Doe in the U.S. on Monday.", "They talked.",
-                   "New line here!", "Done?"]
+    assert got == [
+        "Dr. Smith met Mr. J. Doe in the U.S. on Monday.",
+        "They talked.",
+        "New line here!",
+        "Done?",
+    ]
 
 
 def test_sample_article_sentences_cover_all_words() -> None:
@@ -26,7 +30,8 @@ def test_sample_article_sentences_cover_all_words() -> None:
     covered = "".join(text[s.start : s.end] for s in spans)
     assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", text)
     assert "Germany, Italy, Spain and Poland immediately opposed the idea." in [
-        text[s.start : s.end] for s in spans]
+        text[s.start : s.end] for s in spans
+    ]
 
 
 def test_long_sentence_is_split_not_truncated() -> None:

@@ -19,11 +19,14 @@ def test_bm25_ranks_the_matching_text_first() -> None:
 
 
 def test_condense_replaces_the_subject_of_the_last_question() -> None:
-    history = [{"role": "user", "content": "Is Australia ready to send peacekeepers?"},
-               {"role": "assistant", "content": "Yes [1]."}]
+    history = [
+        {"role": "user", "content": "Is Australia ready to send peacekeepers?"},
+        {"role": "assistant", "content": "Yes [1]."},
+    ]
     assert condense("And Denmark?", history) == "Is Denmark ready to send peacekeepers?"
     assert condense("What about the Czech Republic?", history) == (
-        "Is Czech Republic ready to send peacekeepers?")
+        "Is Czech Republic ready to send peacekeepers?"
+    )
     assert condense("Who leads the Swiss army?", history) == "Who leads the Swiss army?"
     assert condense("And Denmark?", None) == "And Denmark?"
 
