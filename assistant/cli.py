@@ -16,9 +16,12 @@ from assistant.types import Answer
 
 # Quiet, offline defaults, set before any heavy library is imported.
 for _key, _value in {
-    "ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
 }.items():
     os.environ.setdefault(_key, _value)
 
@@ -31,6 +34,8 @@ def _settings(args: argparse.Namespace) -> Any:
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "chroma_url", None):
         overrides["chroma_url"] = args.chroma_url
+    if getattr(args, "llm", None):
+        overrides["llm"] = args.llm
     settings = Settings(**overrides)
     server = getattr(args, "host", None), getattr(args, "port", None)
     if server != (None, None):
@@ -45,23 +50,29 @@ def _assistant(args: argparse.Namespace) -> Any:
     return Assistant(_settings(args))
 
 
-def format_answer(answer: Answer) -> str:
+def format_answer(answer: Answer, with_text: bool = True) -> str:
     """The answer, then its numbered sources with their offsets."""
-    lines = [answer.answer, ""]
+    lines = [answer.answer, ""] if with_text else []
     if answer.citations:
         lines.append("Closest passages:" if answer.abstained else "Sources:")
         for c in answer.citations:
             where = f"{c.source}, chars {c.start}-{c.end}" + (f", {c.date}" if c.date else "")
             lines.append(f"  [{c.n}] {where} (score {c.score:.2f})")
             lines.append(f"      \u201c{c.text}\u201d")
+    lines.extend(
+        f"Not supported by the sources: \u201c{c}\u201d" for c in answer.unsupported_claims
+    )
     lines.extend(f"Note: {n}" for n in answer.notes)
     return "\n".join(lines).rstrip()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    report = assistant.ingest([Path(p) for p in args.paths], sync=args.sync,
-                              progress=None if sys.stderr.isatty() else False)
+    report = assistant.ingest(
+        [Path(p) for p in args.paths],
+        sync=args.sync,
+        progress=None if sys.stderr.isatty() else False,
+    )
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     print(report.summary())
@@ -103,7 +114,8 @@ def _jsonl(assistant: Any) -> int:
             if not isinstance(request, dict):
                 raise InputError("each line must be a JSON object")
             out: dict[str, Any] = assistant.answer(
-                request.get("question", ""), request.get("history")).model_dump()
+                request.get("question", ""), request.get("history")
+            ).model_dump()
         except json.JSONDecodeError as exc:
             out = {"error": f"line {n}: not valid JSON ({exc.msg})"}
         except AssistantError as exc:
@@ -118,12 +130,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question is None:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
     assistant = _assistant(args)
+    if not args.json and getattr(assistant, "generative", None) is not None:
+        return _ask_streaming(assistant, args.question)
     answer = assistant.answer(args.question)
     if args.json:
         print(json.dumps(answer.model_dump(), ensure_ascii=False))
     else:
         print(format_answer(answer))
     return 0
+
+
+def _ask_streaming(assistant: Any, question: str) -> int:
+    """Print the LLM's tokens as they arrive, then the checked answer if it differs."""
+    streamed = ""
+    for item in assistant.stream(question):
+        if isinstance(item, Answer):
+            if not streamed:
+                print(format_answer(item))
+            elif item.answer.strip() == streamed.strip():
+                print("\n\n" + format_answer(item, with_text=False))
+            else:
+                print("\n\nChecked answer:\n" + format_answer(item))
+            return 0
+        streamed += item
+        print(item, end="", flush=True)
+    return 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -135,9 +166,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="index location (default: $ASSISTANT_DATA_DIR or a "
-                        "per-user data folder)")
+    common.add_argument(
+        "--data-dir", help="index location (default: $ASSISTANT_DATA_DIR or a per-user data folder)"
+    )
     common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    common.add_argument(
+        "--llm",
+        help="`extractive` (default) or a LangChain provider:model, "
+        "e.g. openai:gpt-4o-mini, ollama:llama3.2 (default: $ASSISTANT_LLM)",
+    )
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -157,8 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", nargs="?")
     p.add_argument("--json", action="store_true", help="print the Answer JSON")
-    p.add_argument("--jsonl", action="store_true", help="read JSON requests from stdin, one "
-                   "per line; write one JSON response per line")
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="read JSON requests from stdin, one per line; write one JSON response per line",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI, widget and API")
@@ -170,8 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.command in ("serve", "ingest") else
-                        logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.command in ("serve", "ingest") else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("httpx", "chromadb", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

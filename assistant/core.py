@@ -7,10 +7,11 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.calibration import Calibration
-from assistant.chain import build_chain
+from assistant.chain import build_chain, build_prepare, finish
+from assistant.condense import condense
 from assistant.errors import InputError, NotFoundError
 from assistant.extractive import ExtractiveAnswerer
 from assistant.retrieval import HybridRetriever, Searcher
@@ -18,6 +19,11 @@ from assistant.settings import Settings
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 from index.ingest import Embedder, IngestReport, ingest
 from index.store import Store
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.generative import GenerativeAnswerer
 
 log = logging.getLogger(__name__)
 SAMPLE_ARTICLE = Path(__file__).with_name("data") / "coalition-of-the-willing.txt"
@@ -55,25 +61,62 @@ def check_history(history: Sequence[Message | dict] | None) -> list[Message]:
 class Assistant:
     """Answers questions about the indexed documents; see ``answer``."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        chat_model: BaseChatModel | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         if embedder is None:
             from index.embeddings import SentenceEmbeddings
 
-            embedder = SentenceEmbeddings(self.settings.embedding_model,
-                                          self.settings.index.batch_size)
+            embedder = SentenceEmbeddings(
+                self.settings.embedding_model, self.settings.index.batch_size
+            )
         self.embedder = embedder
         idx = self.settings.index
-        self.store = Store(self.settings.data_dir, embedder.identity, idx.chunk_tokens,
-                           idx.unit_tokens, self.settings.chroma_url)
+        self.store = Store(
+            self.settings.data_dir,
+            embedder.identity,
+            idx.chunk_tokens,
+            idx.unit_tokens,
+            self.settings.chroma_url,
+        )
         self.searcher = Searcher(self.store, embedder, self.settings.retrieval)
         self.retriever = HybridRetriever(searcher=self.searcher, k=self.settings.retrieval.k)
         self.extractive = ExtractiveAnswerer(
-            self.searcher, Calibration.load(), self.settings.answer.max_sentences,
+            self.searcher,
+            Calibration.load(),
+            self.settings.answer.max_sentences,
             self.settings.answer.abstain_threshold,
         )
-        self.chain = build_chain(self.retriever, self.extractive.answer)
+        self.generative = self._generative(chat_model)
+        answerer, condenser = self.extractive.answer, condense
+        if self.generative is not None:
+            answerer, condenser = self.generative.answer, self.generative.condense
+        self.prepare = build_prepare(self.retriever, condenser)
+        self.chain = build_chain(self.retriever, answerer, condenser)
         self._ingest_lock = threading.Lock()
+
+    def _generative(self, chat_model: BaseChatModel | None) -> GenerativeAnswerer | None:
+        """The LLM answerer when ``settings.llm`` names a model (or one is given), else None."""
+        if chat_model is None and self.settings.llm.strip().lower() == "extractive":
+            return None
+        from assistant.generative import GenerativeAnswerer
+        from assistant.llm import make_chat_model
+        from assistant.prompts import load_prompts
+        from assistant.support import SupportScorer
+
+        prompts = load_prompts(self.settings.prompts_dir)
+        return GenerativeAnswerer(
+            chat_model if chat_model is not None else make_chat_model(self.settings),
+            prompts,
+            SupportScorer(self.searcher),
+            self.extractive,
+            self.settings.answer.llm_timeout_s,
+            self.settings.answer.max_question_chars,
+        )
 
     def answer(self, question: str, history: Sequence[Message | dict] | None = None) -> Answer:
         """Answer ``question`` in the context of ``history``, with verified citations."""
@@ -81,21 +124,40 @@ class Assistant:
         turns = check_history(history)
         return self.chain.invoke({"question": question, "history": turns})
 
-    def stream(self, question: str, history: Sequence[Message | dict] | None = None,
-               ) -> Iterator[str | Answer]:
-        """Yield the answer text sentence by sentence, then the full ``Answer``."""
-        result = self.answer(question, history)
-        for piece in re.findall(r".+?(?:\[\d+\]\s*|$)", result.answer, flags=re.S):
-            if piece:
-                yield piece
-        yield result
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Message | dict] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is produced, then the full ``Answer``.
+
+        With an LLM the pieces are its tokens; the extractive answer comes sentence by sentence.
+        """
+        if self.generative is None:
+            result = self.answer(question, history)
+            for piece in re.findall(r".+?(?:\[\d+\]\s*|$)", result.answer, flags=re.S):
+                if piece:
+                    yield piece
+            yield result
+            return
+        question = check_question(question, self.settings.answer.max_question_chars)
+        inputs = self.prepare.invoke({"question": question, "history": check_history(history)})
+        for item in self.generative.stream(inputs["standalone"], inputs["passages"]):
+            yield finish(item, inputs, self.retriever) if isinstance(item, Answer) else item
 
     def documents(self) -> list[DocumentInfo]:
         docs = [
-            DocumentInfo(doc_id=i, source=m.get("source", i), title=m.get("title", ""),
-                         date=m.get("date"), chars=m.get("chars", 0), chunks=m.get("chunks", 0),
-                         content_hash=m.get("content_hash", ""), indexed_at=m.get("indexed_at", ""),
-                         path=m.get("path", ""))
+            DocumentInfo(
+                doc_id=i,
+                source=m.get("source", i),
+                title=m.get("title", ""),
+                date=m.get("date"),
+                chars=m.get("chars", 0),
+                chunks=m.get("chunks", 0),
+                content_hash=m.get("content_hash", ""),
+                indexed_at=m.get("indexed_at", ""),
+                path=m.get("path", ""),
+            )
             for i, m in self.store.committed().items()
         ]
         return sorted(docs, key=lambda d: d.source.lower())
@@ -106,20 +168,34 @@ class Assistant:
             raise NotFoundError(f"No document with id {doc_id!r} is indexed.")
         text, m = found
         return DocumentText(
-            doc_id=doc_id, source=m.get("source", doc_id), title=m.get("title", ""),
-            date=m.get("date"), chars=len(text), chunks=m.get("chunks", 0),
-            content_hash=m.get("content_hash", ""), indexed_at=m.get("indexed_at", ""),
-            path=m.get("path", ""), text=text,
+            doc_id=doc_id,
+            source=m.get("source", doc_id),
+            title=m.get("title", ""),
+            date=m.get("date"),
+            chars=len(text),
+            chunks=m.get("chunks", 0),
+            content_hash=m.get("content_hash", ""),
+            indexed_at=m.get("indexed_at", ""),
+            path=m.get("path", ""),
+            text=text,
         )
 
-    def ingest(self, paths: Sequence[Path], sync: bool = False,
-               progress: bool | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[Path], sync: bool = False, progress: bool | None = None
+    ) -> IngestReport:
         """Index files and folders; the next question sees them."""
         idx = self.settings.index
         with self._ingest_lock:
-            report = ingest(paths, self.store, self.embedder, chunk_tokens=idx.chunk_tokens,
-                            unit_tokens=idx.unit_tokens, max_bytes=int(idx.max_file_mb * 1e6),
-                            sync=sync, progress=progress)
+            report = ingest(
+                paths,
+                self.store,
+                self.embedder,
+                chunk_tokens=idx.chunk_tokens,
+                unit_tokens=idx.unit_tokens,
+                max_bytes=int(idx.max_file_mb * 1e6),
+                sync=sync,
+                progress=progress,
+            )
         self.searcher.refresh(force=True)
         return report
 
