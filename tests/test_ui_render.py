@@ -99,6 +99,28 @@ def test_notes_are_shown_escaped() -> None:
     assert "&lt;b&gt;extractive&lt;/b&gt;" in out and "<b>" not in out
 
 
+def test_unsupported_sentences_are_flagged() -> None:
+    claim = "Troops <b>went</b> to the Arctic [2]."
+    answer = Answer(
+        answer=f"Thirty leaders came [1]. {claim}",
+        abstained=False,
+        citations=[
+            _citation("Thirty leaders came.", 0, 20, n=1),
+            _citation("Thirty leaders came.", 0, 20, n=2, supported=False),
+        ],
+        unsupported_claims=[claim, "Not in the text."],
+    )
+    out = _markdown(render.chat_markdown(answer, turn=0))
+    flagged = re.findall(r'<span class="unsupported" title="([^"]+)">(.*?)</span>', out)
+    assert len(flagged) == 1 and flagged[0][0] == render.UNSUPPORTED_TITLE
+    assert flagged[0][1].startswith("\u26a0") and "&lt;b&gt;went&lt;/b&gt;" in flagged[0][1]
+    assert 'href="#cite-0-2"' in flagged[0][1]  # its marker still links to the source
+    assert "Thirty leaders came" not in flagged[0][1]
+    assert render.UNSUPPORTED_LEGEND.split()[-1] in out
+    plain = render.chat_markdown(Answer(answer="Yes [1].", abstained=False), 0)
+    assert "unsupported" not in plain and "\u26a0" not in plain
+
+
 def test_cite_href_round_trips() -> None:
     assert render.parse_cite_href(render.cite_href(12, 3)) == (12, 3)
     assert render.parse_cite_href("#cite-1") is None

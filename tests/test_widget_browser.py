@@ -229,6 +229,38 @@ def test_widget_answers_and_shows_the_cited_passage(
     assert not [m for m in console if "error" in m.lower()], console
 
 
+def test_widget_flags_unsupported_sentences(
+    new_context: Callable[..., BrowserContext], servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.types import Answer
+
+    fake = servers.fake
+    claim = "They also sent <i>troops</i> to the Arctic."
+
+    def stream(question: str, history: Any = None) -> Iterator[Any]:
+        answer = fake.answer(QUESTION, history)
+        text = f"{answer.answer} {claim}"
+        yield text
+        yield Answer(
+            answer=text, abstained=False, citations=answer.citations, unsupported_claims=[claim]
+        )
+
+    monkeypatch.setattr(fake, "stream", stream)
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{servers.allowed}/open.html")
+    _ask(page, QUESTION)
+    frame = page.frame_locator("#doc-assistant-widget iframe")
+    reply = frame.locator(".msg.assistant").last
+    flagged = reply.locator(".text .unsupported")
+    expect(flagged).to_have_count(1)
+    expect(flagged).to_have_text("\u26a0\u00a0" + claim)
+    assert flagged.get_attribute("title") == "No cited passage supports this sentence."
+    assert "wavy" in flagged.evaluate("e => getComputedStyle(e).textDecorationStyle")
+    expect(reply.locator(".text button.cite")).to_have_count(1)  # the supported sentence
+    expect(reply.locator(".note").first).to_contain_text("no cited passage supports")
+    assert reply.locator(".text i").count() == 0
+
+
 def test_widget_is_full_screen_on_a_phone(
     new_context: Callable[..., BrowserContext], servers: Servers, tmp_path: Path
 ) -> None:

@@ -114,12 +114,26 @@
     var byNumber = new Map();
     (answer.citations || []).forEach(function (c) { byNumber.set(c.n, c); });
     var text = el("p", "text");
-    answer.answer.split(/(\[\d+\])/).forEach(function (part) {
-      var match = /^\[(\d+)\]$/.exec(part);
-      var citation = match && byNumber.get(Number(match[1]));
-      text.appendChild(citation ? citeButton(citation) : document.createTextNode(part));
+    var flagged = unsupportedSegments(answer);
+    flagged.forEach(function (segment) {
+      var holder = text;
+      if (segment.unsupported) {
+        holder = el("span", "unsupported", "\u26a0\u00a0");
+        holder.title = "No cited passage supports this sentence.";
+        // Set through the CSSOM so the page's style-src policy allows it without widget.css.
+        holder.style.textDecoration = "underline wavy #b45309";
+        text.appendChild(holder);
+      }
+      segment.text.split(/(\[\d+\])/).forEach(function (part) {
+        var match = /^\[(\d+)\]$/.exec(part);
+        var citation = match && byNumber.get(Number(match[1]));
+        holder.appendChild(citation ? citeButton(citation) : document.createTextNode(part));
+      });
     });
     bubble.appendChild(text);
+    if (flagged.some(function (segment) { return segment.unsupported; })) {
+      bubble.appendChild(el("p", "note", "\u26a0 marks sentences that no cited passage supports."));
+    }
     (answer.notes || []).forEach(function (note) { bubble.appendChild(el("p", "note", note)); });
     if (byNumber.size) {
       var sources = el("div", "sources");
@@ -137,6 +151,28 @@
       bubble.appendChild(sources);
     }
     scrollLog();
+  }
+
+  // The answer text cut into runs, flagging the sentences listed in unsupported_claims.
+  function unsupportedSegments(answer) {
+    var spans = [];
+    (answer.unsupported_claims || []).forEach(function (claim) {
+      var start = claim ? answer.answer.indexOf(claim) : -1;
+      var end = start + claim.length;
+      if (start >= 0 && spans.every(function (s) { return start >= s[1] || end <= s[0]; })) {
+        spans.push([start, end]);
+      }
+    });
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var segments = [];
+    var pos = 0;
+    spans.forEach(function (s) {
+      segments.push({ text: answer.answer.slice(pos, s[0]), unsupported: false });
+      segments.push({ text: answer.answer.slice(s[0], s[1]), unsupported: true });
+      pos = s[1];
+    });
+    segments.push({ text: answer.answer.slice(pos), unsupported: false });
+    return segments;
   }
 
   async function submit(question) {

@@ -43,23 +43,55 @@ def _cite_link(turn: int, n: int) -> str:
     )
 
 
+UNSUPPORTED_TITLE = "No cited passage supports this sentence."
+UNSUPPORTED_LEGEND = "\u26a0 marks sentences that no cited passage supports."
+
+
+def _linked(text: str, known: set[int], turn: int) -> str:
+    """Escaped ``text`` whose known ``[n]`` markers link to their sources."""
+    parts: list[str] = []
+    pos = 0
+    for match in MARKER.finditer(text):
+        parts.append(escape_markdown(text[pos : match.start()]))
+        n = int(match.group(1))
+        parts.append(_cite_link(turn, n) if n in known else escape_markdown(match.group(0)))
+        pos = match.end()
+    parts.append(escape_markdown(text[pos:]))
+    return "".join(parts)
+
+
+def unsupported_spans(answer: Answer) -> list[tuple[int, int]]:
+    """Where the sentences listed in ``unsupported_claims`` occur in the answer text."""
+    spans: list[tuple[int, int]] = []
+    for claim in answer.unsupported_claims:
+        start = answer.answer.find(claim) if claim else -1
+        if start >= 0 and all(start >= e or start + len(claim) <= s for s, e in spans):
+            spans.append((start, start + len(claim)))
+    return sorted(spans)
+
+
 def chat_markdown(answer: Answer, turn: int) -> str:
     """The chat message for an answer: escaped text whose ``[n]`` markers link to sources.
 
     A marker with no matching citation stays plain text, so a link always leads somewhere.
+    Sentences no citation supports (``unsupported_claims``) are flagged with a warning sign.
     """
     known = {c.n for c in answer.citations}
+    spans = unsupported_spans(answer)
     parts: list[str] = []
     pos = 0
-    for match in MARKER.finditer(answer.answer):
-        parts.append(escape_markdown(answer.answer[pos : match.start()]))
-        n = int(match.group(1))
-        parts.append(_cite_link(turn, n) if n in known else escape_markdown(match.group(0)))
-        pos = match.end()
-    parts.append(escape_markdown(answer.answer[pos:]))
+    for start, end in spans:
+        parts.append(_linked(answer.answer[pos:start], known, turn))
+        parts.append(
+            f'<span class="unsupported" title="{UNSUPPORTED_TITLE}">\u26a0\u00a0'
+            f"{_linked(answer.answer[start:end], known, turn)}</span>"
+        )
+        pos = end
+    parts.append(_linked(answer.answer[pos:], known, turn))
     text = "".join(parts)
-    if answer.notes:
-        text += "\n\n" + "\n\n".join(f"_{escape_markdown(note)}_" for note in answer.notes)
+    notes = ([UNSUPPORTED_LEGEND] if spans else []) + answer.notes
+    if notes:
+        text += "\n\n" + "\n\n".join(f"_{escape_markdown(note)}_" for note in notes)
     return text
 
 
