@@ -160,7 +160,8 @@ def test_missing_provider_package_names_the_extra(
             make_chat_model(Settings(data_dir=tmp_path, llm="ollama:llama3.2"))
     finally:
         base._get_chat_model_creator.cache_clear()
-    with pytest.raises(ConfigError, match="langchain-anthropic"):
+    monkeypatch.setitem(sys.modules, "langchain_anthropic", None)  # not an extra of ours
+    with pytest.raises(ConfigError, match="pip install langchain langchain-anthropic"):
         make_chat_model(Settings(data_dir=tmp_path, llm="anthropic:claude-x"))
     with pytest.raises(ConfigError, match="does not know the provider"):
         make_chat_model(Settings(data_dir=tmp_path, llm="nosuch:model"))
