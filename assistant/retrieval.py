@@ -32,6 +32,29 @@ class Passage:
     rank: int
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed state of the index, for BM25 and for mapping dense hits to chunks.
+
+    Immutable and swapped in by one assignment, so a search that started before a refresh
+    keeps positions, BM25 scores and chunks that belong together.
+    """
+
+    revision: str
+    chunks: list[ChunkRecord]
+    bm25: BM25
+    by_id: dict[str, int]
+    by_doc: dict[str, list[ChunkRecord]]
+
+    @classmethod
+    def build(cls, revision: str, chunks: list[ChunkRecord]) -> Snapshot:
+        by_doc: dict[str, list[ChunkRecord]] = {}
+        for c in chunks:
+            by_doc.setdefault(c.doc_id, []).append(c)
+        by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        return cls(revision, chunks, BM25([c.text for c in chunks]), by_id, by_doc)
+
+
 class Searcher:
     """The read side of the index: an in-memory snapshot for BM25, Chroma for dense search.
 
@@ -45,12 +68,25 @@ class Searcher:
         self.settings = settings
         self._lock = threading.Lock()
         self._checked = 0.0
-        self.revision = ""
-        self.chunks: list[ChunkRecord] = []
-        self.by_id: dict[str, int] = {}
-        self.bm25 = BM25([])
+        self.snapshot = Snapshot.build("", [])
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self.refresh(force=True)
+
+    @property
+    def revision(self) -> str:
+        return self.snapshot.revision
+
+    @property
+    def chunks(self) -> list[ChunkRecord]:
+        return self.snapshot.chunks
+
+    @property
+    def bm25(self) -> BM25:
+        return self.snapshot.bm25
+
+    @property
+    def by_id(self) -> dict[str, int]:
+        return self.snapshot.by_id
 
     def refresh(self, force: bool = False) -> bool:
         """Reload the snapshot if the index changed; returns whether it did."""
@@ -61,20 +97,14 @@ class Searcher:
             self._checked = now
             committed = self.store.committed()
             revision = self.store.revision_of(committed)
-            if revision == self.revision and not force:
+            if revision == self.snapshot.revision and not force:
                 return False
-            chunks = self.store.all_chunks(committed)
-            bm25 = BM25([c.text for c in chunks])
-            self.chunks, self.bm25, self.revision = chunks, bm25, revision
-            self.by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
-            self._by_doc: dict[str, list[ChunkRecord]] = {}
-            for c in chunks:
-                self._by_doc.setdefault(c.doc_id, []).append(c)
+            self.snapshot = Snapshot.build(revision, self.store.all_chunks(committed))
             return True
 
     def chunks_by_doc(self) -> dict[str, list[ChunkRecord]]:
         """Chunks grouped by document id, in document order."""
-        return self._by_doc
+        return self.snapshot.by_doc
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's embedding, cached because the chain needs it twice per question."""
@@ -91,7 +121,8 @@ class Searcher:
         self.refresh()
         k = k or self.settings.k
         n = self.settings.candidates
-        chunks, by_id = self.chunks, self.by_id
+        snap = self.snapshot  # one consistent state for the whole search
+        chunks, by_id = snap.chunks, snap.by_id
         if not chunks:
             return []
         dense: dict[int, float] = {}
@@ -103,7 +134,7 @@ class Searcher:
         rrf = self.settings.rrf_k
         for rank, i in enumerate(sorted(dense, key=dense.__getitem__, reverse=True)[:n]):
             fused[i] = 1.0 / (rrf + rank)
-        for rank, (i, _) in enumerate(self.bm25.top(query, n)):
+        for rank, (i, _) in enumerate(snap.bm25.top(query, n)):
             fused[i] = fused.get(i, 0.0) + 1.0 / (rrf + rank)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
         return [
