@@ -18,6 +18,10 @@ from index.store import DocumentWrite, Store
 
 log = logging.getLogger(__name__)
 _GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batches
+# Chunks per call to the embedder (one batch). It holds its model lock for a whole call and
+# questions need that lock to embed themselves, so while a large batch is ingested a question
+# waits for one slice (under a second on 2 cores), not for the whole group.
+_EMBED_SLICE = 32
 
 
 class Embedder(Protocol):
@@ -156,7 +160,8 @@ def _embed_and_write(
     group: list[_Pending], store: Store, embedder: Embedder, report: IngestReport
 ) -> None:
     items = [(p, c) for p in group for c in p.chunks]
-    chunk_vecs, unit_vecs = embedder.encode_chunks(
+    chunk_vecs, unit_vecs = _embed_in_slices(
+        embedder,
         [p.doc.text[c.start : c.end] for p, c in items],
         [[(u.start - c.start, u.end - c.start) for u in c.units] for p, c in items],
     )
@@ -184,6 +189,21 @@ def _embed_and_write(
         report.chunks += len(item.chunks)
         report.chars += len(item.doc.text)
         report.embedded_units += sum(len(c.units) for c in item.chunks)
+
+
+def _embed_in_slices(
+    embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``embedder.encode_chunks`` over slices of similar length (see ``_EMBED_SLICE``)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    chunk_vecs: list[np.ndarray] = [np.zeros(0)] * len(texts)
+    unit_vecs: list[np.ndarray] = [np.zeros(0)] * len(texts)
+    for a in range(0, len(order), _EMBED_SLICE):
+        part = order[a : a + _EMBED_SLICE]
+        vecs, units = embedder.encode_chunks([texts[i] for i in part], [spans[i] for i in part])
+        for row, i in enumerate(part):
+            chunk_vecs[i], unit_vecs[i] = vecs[row], units[row]
+    return np.asarray(chunk_vecs, dtype=np.float32), unit_vecs
 
 
 def remove(sources: Sequence[str], store: Store) -> list[str]:
