@@ -157,6 +157,32 @@ def _ask_streaming(assistant: Any, question: str) -> int:
     return 1
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from assistant.core import Assistant
+    from assistant.evalsets import load_items
+    from assistant.evaluate import evaluate
+
+    items = load_items(Path(args.dataset))
+    settings = _settings(args)
+    if args.corpus:
+        settings = settings.model_copy(
+            update={
+                "data_dir": Path(tempfile.mkdtemp(prefix="assistant-eval-")),
+                "chroma_url": None,
+            }
+        )
+    assistant = Assistant(settings)
+    if args.corpus:
+        report = assistant.ingest([Path(p) for p in args.corpus], progress=False)
+        for error in report.errors:
+            print(f"error: {error}", file=sys.stderr)
+    result = evaluate(assistant, items, progress=sys.stderr.isatty())
+    print(json.dumps(result.as_dict()) if args.json else result.table())
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.server import serve
 
@@ -200,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="read JSON requests from stdin, one per line; write one JSON response per line",
     )
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", parents=[common], help="measure answers, citations, abstention")
+    p.add_argument("dataset", help="our .jsonl question set or a SQuAD 2.0 .json file")
+    p.add_argument(
+        "--corpus",
+        nargs="+",
+        help="index these files/folders into a temporary "
+        "index first (default: ask the configured index)",
+    )
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI, widget and API")
     p.add_argument("--host", help="interface (default 127.0.0.1)")

@@ -1,0 +1,30 @@
+"""Quality cannot silently regress: both eval sets, every metric against its stated floor."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.quality import FLOORS, below_floor, run
+from tests.conftest import ROOT
+
+
+@pytest.mark.integration
+def test_quality_floors(embedder) -> None:
+    results = run(embedder)
+    for name, result in results.items():
+        print(f"\n{name}: {result.table()}")
+    misses = [m for name, r in results.items() for m in below_floor(name, r)]
+    assert not misses, misses
+
+
+def test_readme_states_the_floors() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from assistant.evaluate import METRICS
+
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines()
+            if line.startswith("| ")}
+    for name, floors in FLOORS.items():
+        for key, (op, bound) in floors.items():
+            cell = f"{'≥' if op == '>=' else '≤'} {bound:.0%}"
+            assert METRICS[key] in rows, f"README quality table lacks {METRICS[key]!r}"
+            assert cell in rows[METRICS[key]], (name, key, cell)
