@@ -7,7 +7,6 @@ it contains). Whether to answer at all is a calibrated decision, see ``calibrati
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -314,7 +313,7 @@ def _citation(n: int, cand: Candidate, supported: bool) -> Citation:
         text=cand.text,
         start=cand.start,
         end=cand.end,
-        score=round(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, cand.score)))), 4),
+        score=round(max(0.0, min(1.0, cand.features[0])), 4),  # cosine to the question
         supported=supported,
         doc_id=c.doc_id,
         title=c.title,

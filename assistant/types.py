@@ -22,12 +22,19 @@ class Citation(BaseModel):
     text: str = Field(description="The cited passage, verbatim.")
     start: int = Field(description="Character offset of the span in the document text.")
     end: int = Field(description="Character offset one past the span's end.")
-    score: float = Field(description="Relevance of the passage to the question, 0..1.")
+    score: float = Field(
+        description="0..1: the cited sentence's similarity to the question (extractive), or "
+        "how well the passage supports the claim (generative)."
+    )
     supported: bool = Field(description="Whether the cited text supports the answer sentence.")
-    doc_id: str = Field(default="", description="Store id of the document (GET /api/documents/{id}).")
+    doc_id: str = Field(
+        default="", description="Store id of the document (GET /api/documents/{id})."
+    )
     title: str = Field(default="", description="Document title.")
     date: str | None = Field(default=None, description="Date the document states, ISO format.")
-    passage_start: int = Field(default=0, description="Start of the retrieved chunk around the span.")
+    passage_start: int = Field(
+        default=0, description="Start of the retrieved chunk around the span."
+    )
     passage_end: int = Field(default=0, description="End of the retrieved chunk around the span.")
 
 
