@@ -106,6 +106,31 @@ def index_name(model_identity: str, chunk_tokens: int, unit_tokens: int) -> str:
     return "idx-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
+def list_indexes(data_dir: Path, chroma_url: str | None = None) -> list[dict[str, Any]]:
+    """Every index in a store: its prefix and the manifest its ``-docs`` collection records.
+
+    Lets ``assistant doctor`` see indexes built with any settings without loading a model.
+    """
+    client = _client(data_dir, chroma_url)
+    where = chroma_url or str(data_dir)
+    try:
+        found = []
+        for c in client.list_collections():
+            name = c if isinstance(c, str) else c.name
+            if not name.endswith("-docs"):
+                continue
+            if isinstance(c, str):
+                c = client.get_collection(name, embedding_function=_NoEmbedding())
+            meta = dict(c.metadata or {})
+            manifest = {
+                k.removeprefix("built_with_"): v for k, v in meta.items() if k.startswith("built_")
+            }
+            found.append({"prefix": name.removesuffix("-docs"), **manifest})
+    except Exception as exc:
+        raise StoreError(f"Cannot list the indexes at {where}: {exc}") from exc
+    return sorted(found, key=lambda m: m["prefix"])
+
+
 class Store:
     """The index on disk (or on a Chroma server)."""
 
@@ -333,29 +358,30 @@ class Store:
         self._guard("deleting a document", self.docs.delete, ids=[doc_id])
         self._delete_parts(doc_id)
 
+    def orphans(self) -> dict[tuple[str, str], int]:
+        """Parts no committed document owns, as {(doc_id, doc_hash): chunk count}.
+
+        What a crash between writing parts and committing leaves behind; ``repair`` deletes
+        exactly these, and ``assistant doctor`` reports them without touching anything.
+        """
+        committed = self.committed()
+        stale: dict[tuple[str, str], int] = {}
+        for collection, what in ((self.chunks, "checking chunks"), (self.units, "checking units")):
+            got = self._guard(what, collection.get, include=["metadatas"])
+            for m in got["metadatas"]:
+                if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]:
+                    key = (m["doc_id"], m["doc_hash"])
+                    stale[key] = stale.get(key, 0) + (collection is self.chunks)
+        return stale
+
     def repair(self) -> int:
         """Delete chunks and units that no committed document owns; returns how many chunks."""
-        committed = self.committed()
-        got = self._guard("checking chunks", self.chunks.get, include=["metadatas"])
-        stale = {
-            (m["doc_id"], m["doc_hash"])
-            for m in got["metadatas"]
-            if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]
-        }
-        units = self._guard("checking units", self.units.get, include=["metadatas"])
-        stale |= {
-            (m["doc_id"], m["doc_hash"])
-            for m in units["metadatas"]
-            if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]
-        }
-        removed = 0
+        stale = self.orphans()
         for doc_id, doc_hash in stale:
             where = {"$and": [{"doc_id": doc_id}, {"doc_hash": doc_hash}]}
-            removed += sum(
-                1 for m in got["metadatas"] if m["doc_id"] == doc_id and m["doc_hash"] == doc_hash
-            )
             self._guard("repairing", self.units.delete, where=where)
             self._guard("repairing", self.chunks.delete, where=where)
+        removed = sum(stale.values())
         if stale:
             log.info("Removed %d chunks left by an interrupted ingest.", removed)
         return removed
