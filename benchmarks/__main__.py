@@ -1,5 +1,25 @@
-"""``python -m benchmarks`` (``make bench``): the speed benchmarks."""
+"""``python -m benchmarks`` (``make bench``): every speed benchmark, results in docs/.
 
-from benchmarks.speed import main
+Parts: ingest and latency against the tutorial pipeline (same process, same corpus); growth
+with corpus size (1x, 4x, 16x, a fresh process per pipeline and size, with peak memory);
+time from ``assistant serve`` to the page and the first answer. ``--quick`` skips the 16x
+corpus.
+"""
 
-main()
+import json
+import sys
+
+from benchmarks import scaling, serve_timing, speed
+from benchmarks.common import ROOT
+from benchmarks.plots import plot
+
+quick = "--quick" in sys.argv
+results = speed.main()
+print("\nGrowth with corpus size (fresh process each):")
+results["scaling"] = scaling.main(sizes=(1, 4) if quick else scaling.SIZES)
+print("\nStart-up:")
+results["serve"] = serve_timing.main()
+out = ROOT / "docs" / "bench.json"
+out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+for path in [out, *plot(results, ROOT / "docs")]:
+    print(f"wrote {path.relative_to(ROOT)}")

@@ -8,7 +8,6 @@ Chroma.from_documents + similarity_search(k=4).
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import time
@@ -167,9 +166,6 @@ def main() -> dict:
     print("\nWarm answer latency (distinct questions):")
     for name, r in results["latency"].items():
         print(f"  {name:<28} p50 {r['p50_ms']:6.1f} ms   p95 {r['p95_ms']:6.1f} ms   (n={r['n']})")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
     return results
 
 

@@ -1,0 +1,61 @@
+"""PNG plots of the benchmark results, for the README (docs/*.png)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def plot(results: dict, out_dir: Path) -> list[Path]:
+    """Draw ingest throughput and the 1x/4x/16x scaling; returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    ingest = results["ingest"]
+    names = ["ours", "ours (float32)", "tutorial"]
+    values = [
+        ingest["ours"]["chars_per_s"],
+        ingest["ours_float32"]["chars_per_s"],
+        ingest["tutorial"]["chars_per_s"],
+    ]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar(names, values, color=["#0f766e", "#5eaaa0", "#9ca3af"])
+    ax.set_ylabel("characters / second")
+    ax.set_title("Ingest throughput, SQuAD 2.0 documents")
+    for i, v in enumerate(values):
+        ax.text(i, v, f"{v:,.0f}", ha="center", va="bottom")
+    fig.tight_layout()
+    path = out_dir / "bench-ingest.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    scaling = results.get("scaling")
+    if scaling:
+        sizes = list(scaling)
+        chars = [scaling[s]["ours"]["chars"] for s in sizes]
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+        for who, colour in (("ours", "#0f766e"), ("tutorial", "#9ca3af")):
+            a1.plot(
+                chars, [scaling[s][who]["seconds"] for s in sizes], "o-", color=colour, label=who
+            )
+            a2.plot(
+                chars,
+                [scaling[s][who]["latency"]["p50_ms"] for s in sizes],
+                "o-",
+                color=colour,
+                label=f"{who} ({'answer' if who == 'ours' else 'search only'})",
+            )
+        a1.set(xlabel="corpus characters", ylabel="ingest seconds", title="Ingest time")
+        a2.set(xlabel="corpus characters", ylabel="p50 ms", title="Warm latency")
+        for ax in (a1, a2):
+            ax.set_xscale("log")
+            ax.legend()
+        fig.tight_layout()
+        path = out_dir / "bench-scaling.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
