@@ -11,6 +11,26 @@ class CitationError(AssistantError):
     """A citation does not match its source text: a bug, never shown as a valid answer."""
 
 
+def make_citation(
+    n: int, chunk: ChunkRecord, start: int, end: int, text: str, score: float, supported: bool
+) -> Citation:
+    """A citation of ``text`` at ``start:end`` inside ``chunk``, with the chunk as its passage."""
+    return Citation(
+        n=n,
+        source=chunk.source,
+        text=text,
+        start=start,
+        end=end,
+        score=score,
+        supported=supported,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        date=chunk.date,
+        passage_start=chunk.start,
+        passage_end=chunk.end,
+    )
+
+
 def span_matches(citation: Citation, chunk: ChunkRecord) -> bool:
     """True when ``source_text[start:end] == text``, read through the chunk that holds it."""
     if not (chunk.start <= citation.start <= citation.end <= chunk.end):

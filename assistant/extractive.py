@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.calibration import Calibration
+from assistant.citations import make_citation
 from assistant.lexical import terms
 from assistant.retrieval import Passage, Searcher
 from assistant.types import Answer, Citation
@@ -306,18 +307,5 @@ class ExtractiveAnswerer:
 
 
 def _citation(n: int, cand: Candidate, supported: bool) -> Citation:
-    c = cand.passage.chunk
-    return Citation(
-        n=n,
-        source=c.source,
-        text=cand.text,
-        start=cand.start,
-        end=cand.end,
-        score=round(max(0.0, min(1.0, cand.features[0])), 4),  # cosine to the question
-        supported=supported,
-        doc_id=c.doc_id,
-        title=c.title,
-        date=c.date,
-        passage_start=c.start,
-        passage_end=c.end,
-    )
+    score = round(max(0.0, min(1.0, cand.features[0])), 4)  # cosine to the question
+    return make_citation(n, cand.passage.chunk, cand.start, cand.end, cand.text, score, supported)

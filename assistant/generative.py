@@ -20,6 +20,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from assistant.citations import make_citation
 from assistant.condense import condense as heuristic_condense
 from assistant.extractive import ExtractiveAnswerer
 from assistant.llm import describe, failure_kind, failure_note
@@ -266,18 +267,4 @@ def _renumber(match: re.Match[str], mapping: dict[int, int]) -> str:
 
 
 def _citation(n: int, e: Evidence) -> Citation:
-    c = e.passage.chunk
-    return Citation(
-        n=n,
-        source=c.source,
-        text=e.text,
-        start=e.start,
-        end=e.end,
-        score=e.score,
-        supported=e.supported,
-        doc_id=c.doc_id,
-        title=c.title,
-        date=c.date,
-        passage_start=c.start,
-        passage_end=c.end,
-    )
+    return make_citation(n, e.passage.chunk, e.start, e.end, e.text, e.score, e.supported)
