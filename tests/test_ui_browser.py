@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from assistant.types import Answer
 from tests.fakes import FakeAssistant
@@ -21,7 +20,6 @@ from tests.test_ui_server import loopback_only, serve, ui_settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 OPPOSED_Q = "Which countries opposed Macron's proposal?"
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
 LEADERS = 'He said this following a meeting of the "Coalition of the Willing", which was attended'
@@ -41,24 +39,6 @@ class HostileFake(FakeAssistant):
             f"**not bold** {result.answer}"
         )
         return result
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} is required for the browser tests"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from assistant.server import create_app
 from assistant.settings import ServerSettings, Settings
@@ -28,7 +27,6 @@ from tests.fakes import FakeAssistant
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 QUESTION = "Which countries opposed Macron's proposal?"
 SENTENCE = "Germany, Italy, Spain and Poland immediately opposed the idea."
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "widget.png"
@@ -115,24 +113,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             host.server_close()
             sock.close()
     assert not api_thread.is_alive()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert shutil.which(CHROMIUM), f"{CHROMIUM} is required for the browser tests"
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
