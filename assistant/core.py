@@ -146,39 +146,15 @@ class Assistant:
             yield finish(item, inputs, self.retriever) if isinstance(item, Answer) else item
 
     def documents(self) -> list[DocumentInfo]:
-        docs = [
-            DocumentInfo(
-                doc_id=i,
-                source=m.get("source", i),
-                title=m.get("title", ""),
-                date=m.get("date"),
-                chars=m.get("chars", 0),
-                chunks=m.get("chunks", 0),
-                content_hash=m.get("content_hash", ""),
-                indexed_at=m.get("indexed_at", ""),
-                path=m.get("path", ""),
-            )
-            for i, m in self.store.committed().items()
-        ]
+        docs = [DocumentInfo(**_info(i, m)) for i, m in self.store.committed().items()]
         return sorted(docs, key=lambda d: d.source.lower())
 
     def document(self, doc_id: str) -> DocumentText:
         found = self.store.document(doc_id)
         if found is None:
             raise NotFoundError(f"No document with id {doc_id!r} is indexed.")
-        text, m = found
-        return DocumentText(
-            doc_id=doc_id,
-            source=m.get("source", doc_id),
-            title=m.get("title", ""),
-            date=m.get("date"),
-            chars=len(text),
-            chunks=m.get("chunks", 0),
-            content_hash=m.get("content_hash", ""),
-            indexed_at=m.get("indexed_at", ""),
-            path=m.get("path", ""),
-            text=text,
-        )
+        text, meta = found
+        return DocumentText(**{**_info(doc_id, meta), "chars": len(text)}, text=text)
 
     def ingest(
         self, paths: Sequence[Path], sync: bool = False, progress: bool | None = None
@@ -207,3 +183,18 @@ class Assistant:
         report = self.ingest([SAMPLE_ARTICLE])
         log.info("Sample article indexed: %s", report.summary())
         return True
+
+
+def _info(doc_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A document record's metadata as ``DocumentInfo`` fields."""
+    return {
+        "doc_id": doc_id,
+        "source": meta.get("source", doc_id),
+        "title": meta.get("title", ""),
+        "date": meta.get("date"),
+        "chars": meta.get("chars", 0),
+        "chunks": meta.get("chunks", 0),
+        "content_hash": meta.get("content_hash", ""),
+        "indexed_at": meta.get("indexed_at", ""),
+        "path": meta.get("path", ""),
+    }
