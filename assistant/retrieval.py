@@ -99,6 +99,8 @@ class Searcher:
             revision = self.store.revision_of(committed)
             if revision == self.snapshot.revision and not force:
                 return False
+            if revision != self.store.known_revision:  # another process wrote
+                self.store.reload()
             self.snapshot = Snapshot.build(revision, self.store.all_chunks(committed))
             return True
 

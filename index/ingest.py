@@ -101,11 +101,30 @@ def ingest(
     """Index ``paths`` (files and folders) into ``store``.
 
     Unchanged documents (same path, same content hash) cost no embedding work; a changed one
-    replaces its old chunks; with ``sync``, documents whose file is gone are removed.
+    replaces its old chunks; with ``sync``, documents whose file is gone are removed. Holds
+    the store's writer lock throughout (see ``Store.writing``).
     """
+    began = time.perf_counter()
+    with store.writing():
+        report = _ingest(
+            paths, store, embedder, chunk_tokens, unit_tokens, max_bytes, sync, progress
+        )
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _ingest(
+    paths: Sequence[Path],
+    store: Store,
+    embedder: Embedder,
+    chunk_tokens: int,
+    unit_tokens: int,
+    max_bytes: int,
+    sync: bool,
+    progress: bool | None,
+) -> IngestReport:
     from tqdm import tqdm
 
-    began = time.perf_counter()
     report = IngestReport()
     store.repair()
     files, report.errors = discover(list(paths))
@@ -152,7 +171,6 @@ def ingest(
             if meta.get("path") and meta["path"] not in present and not Path(meta["path"]).exists():
                 store.delete_document(doc_id)
                 report.removed.append(meta.get("source", doc_id))
-    report.seconds = time.perf_counter() - began
     return report
 
 
@@ -211,8 +229,9 @@ def remove(sources: Sequence[str], store: Store) -> list[str]:
     removed = []
     wanted = set(sources)
     wanted_paths = {str(Path(s).resolve()) for s in sources}
-    for doc_id, meta in store.committed().items():
-        if doc_id in wanted or meta.get("source") in wanted or meta.get("path") in wanted_paths:
-            store.delete_document(doc_id)
-            removed.append(meta.get("source", doc_id))
+    with store.writing():
+        for doc_id, meta in store.committed().items():
+            if doc_id in wanted or meta.get("source") in wanted or meta.get("path") in wanted_paths:
+                store.delete_document(doc_id)
+                removed.append(meta.get("source", doc_id))
     return removed

@@ -14,7 +14,10 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +31,8 @@ from assistant.errors import StoreError
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _BATCH = 2000  # stay under Chroma's maximum batch size
+_RELOAD_AFTER_FAILURE_S = 5.0
+_OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +155,43 @@ class Store:
             "unit_tokens": unit_tokens,
         }
         self.location = chroma_url or str(data_dir)
+        self.data_dir = data_dir
+        self.chroma_url = chroma_url
         self._client = _client(data_dir, chroma_url)
         self._open()
+        self.known_revision = self.revision_of(self.committed())
+        self._system = getattr(self._client, "_system", None)
+        self._retired: Any = None
+        self._reloaded_at = 0.0
+        _OPEN_STORES.add(self)
+
+    def reload(self) -> None:
+        """Read a local index afresh from disk, after another process has written to it.
+
+        Chroma's embedded client keeps its own in-memory view of the vector index and does
+        not see other processes' writes: after ``assistant ingest`` ran next to a running
+        server, every question reaching the new document failed with "Error finding id",
+        and searches missed its sentences. Chroma shares one client per folder in a
+        process, so that cached one is dropped. Calls still running on it finish on it; it
+        is stopped at the next reload, unless another Store still uses it. With a Chroma
+        server there is one shared view and nothing to do.
+        """
+        if self.chroma_url:
+            return
+        from chromadb.api.client import SharedSystemClient as Shared
+
+        stale = getattr(self._client, "_identifier", None)
+        Shared._identifier_to_system.pop(stale, None)
+        Shared._identifier_to_refcount.pop(stale, None)
+        retired, self._retired = self._retired, self._system
+        self._client = _client(self.data_dir, None)
+        self._system = getattr(self._client, "_system", None)
+        self._open()
+        self._reloaded_at = time.monotonic()
+        self.known_revision = self.revision_of(self.committed())
+        in_use = {id(s._system) for s in _OPEN_STORES} | {id(s._retired) for s in _OPEN_STORES}
+        if retired is not None and id(retired) not in in_use:
+            retired.stop()
 
     def _open(self) -> None:
         meta = {f"built_with_{k}": v for k, v in self.manifest.items()}
@@ -196,7 +236,47 @@ class Store:
         except StoreError:
             raise
         except Exception as exc:
+            if not self.chroma_url:
+                self._reload_quietly()  # most often a view made stale by another process
             raise StoreError(f"The index at {self.location} failed while {what}: {exc}") from exc
+
+    def _reload_quietly(self) -> None:
+        if time.monotonic() - self._reloaded_at < _RELOAD_AFTER_FAILURE_S:
+            return  # a failure storm must not reload (and stop clients) in a loop
+        try:
+            self.reload()
+        except Exception:  # the original failure is the one to report
+            log.debug("Reloading the index after a failure failed too.", exc_info=True)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock of this data dir: one ingest or removal at a time.
+
+        ``repair`` deletes parts that no committed record owns, and the parts another writer
+        has stored but not yet committed look exactly like that: two ingests at once (the
+        CLI while the server ingests an upload) left documents committed without their
+        chunks. Readers never take this lock. It is a local file lock, so with a Chroma
+        server it covers the writers on this machine only.
+        """
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
+            yield
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "ingest.lock", "a+b") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("Waiting for another ingest into %s to finish...", self.location)
+                fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                if self.revision_of(self.committed()) != self.known_revision:
+                    self.reload()  # write on top of what is on disk, never a stale view
+                yield
+                self.known_revision = self.revision_of(self.committed())
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -358,20 +438,22 @@ class Store:
         self._guard("deleting a document", self.docs.delete, ids=[doc_id])
         self._delete_parts(doc_id)
 
-    def orphans(self) -> dict[tuple[str, str], int]:
-        """Parts no committed document owns, as {(doc_id, doc_hash): chunk count}.
+    def orphans(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """Parts no committed document owns: {(doc_id, doc_hash): (chunks, units)}.
 
         What a crash between writing parts and committing leaves behind; ``repair`` deletes
         exactly these, and ``assistant doctor`` reports them without touching anything.
         """
         committed = self.committed()
-        stale: dict[tuple[str, str], int] = {}
+        stale: dict[tuple[str, str], tuple[int, int]] = {}
         for collection, what in ((self.chunks, "checking chunks"), (self.units, "checking units")):
             got = self._guard(what, collection.get, include=["metadatas"])
             for m in got["metadatas"]:
                 if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]:
                     key = (m["doc_id"], m["doc_hash"])
-                    stale[key] = stale.get(key, 0) + (collection is self.chunks)
+                    chunks, units = stale.get(key, (0, 0))
+                    is_chunk = collection is self.chunks
+                    stale[key] = (chunks + is_chunk, units + (not is_chunk))
         return stale
 
     def repair(self) -> int:
@@ -381,7 +463,7 @@ class Store:
             where = {"$and": [{"doc_id": doc_id}, {"doc_hash": doc_hash}]}
             self._guard("repairing", self.units.delete, where=where)
             self._guard("repairing", self.chunks.delete, where=where)
-        removed = sum(stale.values())
+        removed = sum(chunks for chunks, _ in stale.values())
         if stale:
             log.info("Removed %d chunks left by an interrupted ingest.", removed)
         return removed

@@ -6,10 +6,14 @@ same code for a few seconds with a few clients, so a regression fails the suite.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks.load import load_questions, offline_env, run_load, running_server
@@ -18,17 +22,75 @@ from tests.conftest import SAMPLE
 pytestmark = pytest.mark.integration
 
 
-def test_short_load_no_errors_and_same_answers_as_alone(tmp_path: Path) -> None:
-    """6 clients (API and chat) for 5 s: every request answered, each answer as asked alone."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict]]:
+    """``assistant serve`` on the sample article: (URL, data dir, environment)."""
+    data = tmp_path_factory.mktemp("served") / "data"
     env = offline_env(ASSISTANT_SERVER__RATE_LIMIT_PER_MINUTE="1000000")
-    questions = load_questions()[:6]
-    with running_server(tmp_path / "data", env=env) as (url, _):
-        results = run_load(url, questions, clients=6, seconds=5)
+    with running_server(data, env=env) as (url, _):
+        yield url, data, env
+
+
+def test_short_load_no_errors_and_same_answers_as_alone(server: tuple[str, Path, dict]) -> None:
+    """6 clients (API and chat) for 5 s: every request answered, each answer as asked alone."""
+    results = run_load(server[0], load_questions()[:6], clients=6, seconds=5)
     overall = results["overall"]
     assert overall["errors"] == 0, overall["first_errors"]
     assert overall["mismatches"] == 0, overall["first_mismatches"]
     assert results["api"]["requests"] >= 6 and results["chat"]["requests"] >= 6
     assert overall["p99_ms"] > 0
+
+
+def test_cli_ingest_next_to_the_running_server(
+    server: tuple[str, Path, dict], tmp_path: Path
+) -> None:
+    """Documents added, changed and removed by the CLI are answered from without a restart.
+
+    The server's embedded Chroma client did not see the other process's vectors: every
+    question reaching the new document failed with "Error finding id" until a restart.
+    """
+    url, data, env = server
+    doc = tmp_path / "bravo.txt"
+    question = {"question": "Who keeps the green lamp at Bravo harbour?"}
+
+    def cli(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", *args, "--data-dir", str(data)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    def answer_once_refreshed(expect: str | None) -> dict:
+        """Ask until the answer reflects the change (the server looks every second)."""
+        deadline = time.monotonic() + 15
+        while True:
+            response = httpx.post(f"{url}/api/ask", json=question, timeout=60)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            cited = {c["source"] for c in body["citations"] if c["supported"]}
+            if expect is None and "bravo.txt" not in cited:
+                return body
+            if expect is not None and expect in body["answer"]:
+                return body
+            assert time.monotonic() < deadline, body
+            time.sleep(0.5)
+
+    for keeper in ("Orla Finch", "Ivo Stone"):
+        doc.write_text(
+            f"Bravo harbour notes\n\nThe green lamp at Bravo harbour is kept by {keeper}. "
+            "The harbour is deep and cold.\n",
+            encoding="utf-8",
+        )
+        cli("ingest", str(doc))
+        body = answer_once_refreshed(keeper)
+        for c in body["citations"]:
+            text = httpx.get(f"{url}/api/documents/{c['doc_id']}", timeout=30).json()["text"]
+            assert text[c["start"] : c["end"]] == c["text"]
+    cli("remove", "bravo.txt")
+    answer_once_refreshed(None)
 
 
 def _corpus(folder: Path, n: int) -> list[Path]:
