@@ -12,8 +12,10 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assistant.errors import AssistantError, DocumentError, InputError, NotFoundError
 from assistant.runtime import LazyAssistant
@@ -178,6 +180,36 @@ async def healthz(request: Request) -> JSONResponse:
                 Health(ok=False, model_loaded=True, error=str(exc)).model_dump(), 503
             )
     return JSONResponse(health.model_dump())
+
+
+@router.api_route(
+    "/api/{rest:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def unknown_api(rest: str, request: Request) -> JSONResponse:
+    """Unknown API paths and methods get the API's ``{"error"}`` JSON (405 or 404).
+
+    Registered last among the API routes: without it the UI mounted at ``/`` answered them
+    with its own ``{"detail": "Not Found"}``, which API clients and the widget do not read.
+    """
+    allowed = sorted(
+        {
+            method
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            and route.endpoint is not unknown_api
+            and route.matches(request.scope)[0] == Match.PARTIAL
+            for method in route.methods or ()
+        }
+        - {"HEAD"}
+    )
+    if allowed:
+        message = (
+            f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
+        )
+        return JSONResponse({"error": message}, 405, headers={"Allow": ", ".join(allowed)})
+    return JSONResponse({"error": f"No API endpoint at {request.url.path}; see /docs."}, 404)
 
 
 def status_for(exc: AssistantError) -> int:
