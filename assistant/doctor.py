@@ -65,6 +65,7 @@ class IndexInfo:
     chunks: int = 0
     units: int = 0
     orphan_chunks: int = 0  # left by an interrupted ingest; the next ingest removes them
+    orphan_units: int = 0
 
 
 @dataclass
@@ -206,7 +207,9 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
                 store = Store(data, ident, chunk, unit, settings.chroma_url)
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
                 info.units = store.units.count()
-                info.orphan_chunks = sum(store.orphans().values())
+                stale = store.orphans().values()
+                info.orphan_chunks = sum(chunks for chunks, _ in stale)
+                info.orphan_units = sum(units for _, units in stale)
             check.indexes.append(info)
     except AssistantError as exc:
         check.error = str(exc)
@@ -249,10 +252,10 @@ def run_doctor(settings: Settings | None = None) -> DoctorReport:
     elif not any(i.current and i.documents for i in store.indexes):
         report.notes.append("No documents are indexed with the current settings.")
     for i in store.indexes:
-        if i.orphan_chunks:
+        if i.orphan_chunks or i.orphan_units:
             report.notes.append(
-                f"{i.prefix}: {i.orphan_chunks} chunks left by an interrupted ingest; "
-                "the next `assistant ingest` removes them."
+                f"{i.prefix}: {i.orphan_chunks} chunks and {i.orphan_units} sentences left by "
+                "an interrupted ingest; the next `assistant ingest` removes them."
             )
         if not i.current and i.documents:
             report.notes.append(
@@ -287,7 +290,7 @@ def format_doctor(report: DoctorReport) -> str:
         lines.append(
             f"  {role} {i.prefix}: {i.model}, {i.chunk_tokens}/{i.unit_tokens} tokens; "
             f"{i.documents} documents, {i.chunks} chunks, {i.units} sentences, "
-            f"{i.orphan_chunks} orphan chunks"
+            f"{i.orphan_chunks} orphan chunks, {i.orphan_units} orphan sentences"
         )
     lines.append("Telemetry and tracing")
     lines += [f"  {k}: {v}" for k, v in report.telemetry.items()]
