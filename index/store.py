@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
+SERVER_TIMEOUT_S = 60.0  # one call to a Chroma server (an ingest batch may take a while)
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
 
 
@@ -92,17 +93,34 @@ def _client(data_dir: Path, chroma_url: str | None) -> Any:
     try:
         if chroma_url:
             url = urlparse(chroma_url if "//" in chroma_url else f"http://{chroma_url}")
-            return chromadb.HttpClient(
+            client = chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
                 port=url.port or 8000,
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+            _bound_timeout(client)
+            return client
         data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
         where = chroma_url or str(data_dir)
         raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def _bound_timeout(client: Any) -> None:
+    """Give a Chroma server ``SERVER_TIMEOUT_S`` per call instead of chromadb's ``None``.
+
+    Without it a frozen server (stopped process, dropped packets) held every question
+    forever, and with them every answering slot of the web server.
+    """
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(SERVER_TIMEOUT_S, connect=min(5.0, SERVER_TIMEOUT_S))
+    else:  # pragma: no cover - a chromadb that changed its internals
+        log.warning("Cannot bound the Chroma client's timeout; a frozen server may hang calls.")
 
 
 def index_name(model_identity: str, chunk_tokens: int, unit_tokens: int) -> str:
