@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_FEW = 4  # encode calls with at most this many texts run on one thread
 _DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -93,14 +94,24 @@ class SentenceEmbeddings(Embeddings):
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:  # torch runs its own threads; one batch at a time is fastest here
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
+        import torch
+
+        with self._lock:  # one model call at a time; torch parallelises inside each
+            threads = torch.get_num_threads()
+            if len(texts) <= _FEW:
+                # A question is a dozen tokens: one thread is as fast, and several threads
+                # spin-wait badly when another process holds a core (4x slower here).
+                torch.set_num_threads(1)
+            try:
+                vectors = self._model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=progress,
+                )
+            finally:
+                torch.set_num_threads(threads)
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_chunks(
