@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run_load(url, questions, args.clients, args.seconds)
     results["outbound_attempts"] = outbound_attempts(guard_log)
     results["machine"] = machine()
-    results["corpus"] = [p.name for p in corpus]
+    results["corpus"] = [str(p.relative_to(ROOT)) for p in corpus]
     results["server"] = "assistant serve, default settings (server.concurrency=2), rate limit off"
     results["command"] = (
         f"python -m benchmarks.load --clients {args.clients} --seconds {args.seconds:g} "
