@@ -183,6 +183,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from assistant.doctor import format_doctor, run_doctor
+
+    report = run_doctor(_settings(args))
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False))
+    else:
+        print(format_doctor(report))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.server import serve
 
@@ -237,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "doctor", parents=[common], help="what would be contacted, model and data dir state"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI, widget and API")
     p.add_argument("--host", help="interface (default 127.0.0.1)")

@@ -109,3 +109,12 @@ def test_data_dir_flag_overrides_env(tmp_path: Path) -> None:
     result = run(["documents", "--data-dir", str(target)], tmp_path / "unused")
     assert result.returncode == 0 and "The index is empty" in result.stdout
     assert (target / "chroma").exists() and not (tmp_path / "unused").exists()
+
+
+def test_doctor_reports_no_contacts_and_offline_model(indexed: Path) -> None:
+    result = run(["doctor", "--json"], indexed)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["contacts"] == []
+    assert report["model"]["offline"] is True
+    assert report["store"]["exists"] is True
