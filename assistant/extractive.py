@@ -239,8 +239,11 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         ranked = self.candidates(question, passages)
-        p = self.answerability(question, ranked)
-        if not ranked or p < self.threshold:
+        # A question none of whose terms occurs in the passages ("Hello", "What now?") has
+        # nothing to match; quoting the nearest text would answer a question nobody asked.
+        if not ranked or max(c.chunk_lexical for c in ranked) == 0.0:
+            return self._abstain(question, ranked)
+        if self.answerability(question, ranked) < self.threshold:
             return self._abstain(question, ranked)
         picked = self._pick(ranked)
         lead_doc = picked[0].passage.chunk.doc_id
