@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test lint bench eval clean
+.PHONY: help install run test lint bench load eval clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP) ## Speed benchmarks, ours against LangChain's tutorial pipeline
+bench: $(STAMP) ## Speed: ingest/latency vs LangChain's tutorial, growth 1x-16x, start-up (docs/)
 	$(BIN)/python -m benchmarks
+
+load: $(STAMP) ## Load test: 32 clients for 60 s on the real server (docs/load.json)
+	$(BIN)/python -m benchmarks.load
 
 eval: $(STAMP) ## Quality on the article dev set and SQuAD 2.0 subset
 	$(BIN)/python -m benchmarks.quality

@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest | remove | documents | ask | serve``."""
+"""Command line: ``assistant ingest | remove | documents | ask | eval | doctor | serve``."""
 
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False))
     else:
         print(format_doctor(report))
-    return 0
+    return 1 if report.problems else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
