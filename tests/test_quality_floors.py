@@ -21,8 +21,9 @@ def test_readme_states_the_floors() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     from assistant.evaluate import METRICS
 
-    rows = {line.split("|")[1].strip(): line for line in readme.splitlines()
-            if line.startswith("| ")}
+    rows = {
+        line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ")
+    }
     for name, floors in FLOORS.items():
         for key, (op, bound) in floors.items():
             cell = f"{'≥' if op == '>=' else '≤'} {bound:.0%}"
