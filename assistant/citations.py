@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.errors import AssistantError
 from assistant.types import Answer, Citation
-from index.store import ChunkRecord
+from index.records import ChunkRecord
 
 
 class CitationError(AssistantError):

@@ -176,7 +176,8 @@ def _existing(path: Path) -> Path:
 
 def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
     """The data dir and every index in the store, with counts and orphans; creates nothing."""
-    from index.store import Store, index_name, list_indexes
+    from index.chroma_client import list_indexes
+    from index.store import Store, index_name
 
     data = Path(settings.data_dir).expanduser()
     base = _existing(data)

@@ -17,7 +17,8 @@ from pydantic import ConfigDict
 from assistant.lexical import BM25
 from assistant.settings import RetrievalSettings
 from index.ingest import Embedder
-from index.store import ChunkRecord, Store
+from index.records import ChunkRecord
+from index.store import Store
 
 _REFRESH_EVERY_S = 1.0
 

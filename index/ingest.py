@@ -14,7 +14,8 @@ import numpy as np
 from assistant.errors import AssistantError, DocumentError
 from index.chunking import Chunk, TokenCounter, chunk_text
 from index.loaders import LoadedDocument, discover, load
-from index.store import DocumentWrite, Store
+from index.records import DocumentWrite
+from index.store import Store
 
 log = logging.getLogger(__name__)
 _GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batches

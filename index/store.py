@@ -13,145 +13,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
 from assistant.errors import StoreError
+from index.chroma_client import NoEmbedding, open_client
+from index.records import ChunkRecord, DocumentWrite
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
-SERVER_TIMEOUT_S = 60.0  # one call to a Chroma server (an ingest batch may take a while)
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkRecord:
-    """One retrievable passage with the offsets of its units (sentences)."""
-
-    chunk_id: str
-    doc_id: str
-    source: str
-    title: str
-    date: str | None
-    text: str
-    start: int
-    end: int
-    units: tuple[tuple[int, int], ...]
-
-    def unit_id(self, j: int) -> str:
-        return f"{self.chunk_id}/{j}"
-
-
-@dataclass(frozen=True)
-class DocumentWrite:
-    """One document to store: text, metadata, chunk spans and their vectors."""
-
-    doc_id: str
-    text: str
-    meta: dict[str, Any]
-    chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]]  # (start, end, unit spans)
-    chunk_vectors: np.ndarray  # one row per chunk
-    unit_vectors: np.ndarray  # one row per unit, in chunk order
-
-
-class _NoEmbedding:
-    """Stands in for Chroma's default embedding function, which would download a model.
-
-    Every vector is computed by us and passed explicitly; if Chroma ever asks this object to
-    embed, that is a bug, and it fails loudly instead of fetching anything.
-    """
-
-    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol name
-        raise StoreError("internal error: Chroma tried to embed text itself")
-
-    @staticmethod
-    def name() -> str:
-        return "assistant-precomputed"
-
-    def is_legacy(self) -> bool:
-        return True
-
-
-def _client(data_dir: Path, chroma_url: str | None) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    try:
-        if chroma_url:
-            url = urlparse(chroma_url if "//" in chroma_url else f"http://{chroma_url}")
-            client = chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or 8000,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-            _bound_timeout(client)
-            return client
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
-    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
-        where = chroma_url or str(data_dir)
-        raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
-
-
-def _bound_timeout(client: Any) -> None:
-    """Give a Chroma server ``SERVER_TIMEOUT_S`` per call instead of chromadb's ``None``.
-
-    Without it a frozen server (stopped process, dropped packets) held every question
-    forever, and with them every answering slot of the web server.
-    """
-    import httpx
-
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(SERVER_TIMEOUT_S, connect=min(5.0, SERVER_TIMEOUT_S))
-    else:  # pragma: no cover - a chromadb that changed its internals
-        log.warning("Cannot bound the Chroma client's timeout; a frozen server may hang calls.")
 
 
 def index_name(model_identity: str, chunk_tokens: int, unit_tokens: int) -> str:
     """Collection prefix: a hash of everything that shapes the vectors."""
     key = json.dumps([SCHEMA_VERSION, model_identity, chunk_tokens, unit_tokens])
     return "idx-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
-def list_indexes(data_dir: Path, chroma_url: str | None = None) -> list[dict[str, Any]]:
-    """Every index in a store: its prefix and the manifest its ``-docs`` collection records.
-
-    Lets ``assistant doctor`` see indexes built with any settings without loading a model.
-    """
-    client = _client(data_dir, chroma_url)
-    where = chroma_url or str(data_dir)
-    try:
-        found = []
-        for c in client.list_collections():
-            name = c if isinstance(c, str) else c.name
-            if not name.endswith("-docs"):
-                continue
-            if isinstance(c, str):
-                c = client.get_collection(name, embedding_function=_NoEmbedding())
-            meta = dict(c.metadata or {})
-            manifest = {
-                k.removeprefix("built_with_"): v for k, v in meta.items() if k.startswith("built_")
-            }
-            found.append({"prefix": name.removesuffix("-docs"), **manifest})
-    except Exception as exc:
-        raise StoreError(f"Cannot list the indexes at {where}: {exc}") from exc
-    return sorted(found, key=lambda m: m["prefix"])
 
 
 class Store:
@@ -175,7 +61,7 @@ class Store:
         self.location = chroma_url or str(data_dir)
         self.data_dir = data_dir
         self.chroma_url = chroma_url
-        self._client = _client(data_dir, chroma_url)
+        self._client = open_client(data_dir, chroma_url)
         self._open()
         self.known_revision = self.revision_of(self.committed())
         self._system = getattr(self._client, "_system", None)
@@ -202,7 +88,7 @@ class Store:
         Shared._identifier_to_system.pop(stale, None)
         Shared._identifier_to_refcount.pop(stale, None)
         retired, self._retired = self._retired, self._system
-        self._client = _client(self.data_dir, None)
+        self._client = open_client(self.data_dir, None)
         self._system = getattr(self._client, "_system", None)
         self._open()
         self._reloaded_at = time.monotonic()
@@ -213,7 +99,7 @@ class Store:
 
     def _open(self) -> None:
         meta = {f"built_with_{k}": v for k, v in self.manifest.items()}
-        ef = _NoEmbedding()
+        ef = NoEmbedding()
         try:
             self.docs = self._client.get_or_create_collection(
                 f"{self.prefix}-docs", metadata=meta, embedding_function=ef

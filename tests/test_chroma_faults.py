@@ -146,7 +146,7 @@ def test_frozen_chroma_server_times_out_instead_of_hanging(
     chroma: ChromaProcess, tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server that answers nothing (SIGSTOP) must not hold questions forever."""
-    monkeypatch.setattr("index.store.SERVER_TIMEOUT_S", 2.0)
+    monkeypatch.setattr("index.chroma_client.SERVER_TIMEOUT_S", 2.0)
     with serving(chroma, tmp_path, embedder) as (client, _):
         assert ask(client)[0] == 200
         assert chroma.proc is not None

@@ -24,7 +24,7 @@ from assistant.retrieval import Passage
 from assistant.settings import Settings
 from assistant.support import is_claim, numbers, split_answer
 from assistant.types import Answer
-from index.store import ChunkRecord
+from index.records import ChunkRecord
 from tests.conftest import SAMPLE
 from tests.fakes import HashEmbeddings
 

@@ -1,0 +1,96 @@
+"""Opening Chroma: no telemetry, never its own embedding function, never an unbounded wait."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from assistant.errors import StoreError
+
+log = logging.getLogger(__name__)
+SERVER_TIMEOUT_S = 60.0  # one call to a Chroma server (an ingest batch may take a while)
+
+
+class NoEmbedding:
+    """Stands in for Chroma's default embedding function, which would download a model.
+
+    Every vector is computed by us and passed explicitly; if Chroma ever asks this object to
+    embed, that is a bug, and it fails loudly instead of fetching anything.
+    """
+
+    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol name
+        raise StoreError("internal error: Chroma tried to embed text itself")
+
+    @staticmethod
+    def name() -> str:
+        return "assistant-precomputed"
+
+    def is_legacy(self) -> bool:
+        return True
+
+
+def open_client(data_dir: Path, chroma_url: str | None) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if chroma_url:
+            url = urlparse(chroma_url if "//" in chroma_url else f"http://{chroma_url}")
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            _bound_timeout(client)
+            return client
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+        where = chroma_url or str(data_dir)
+        raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+
+def _bound_timeout(client: Any) -> None:
+    """Give a Chroma server ``SERVER_TIMEOUT_S`` per call instead of chromadb's ``None``.
+
+    Without it a frozen server (stopped process, dropped packets) held every question
+    forever, and with them every answering slot of the web server.
+    """
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(SERVER_TIMEOUT_S, connect=min(5.0, SERVER_TIMEOUT_S))
+    else:  # pragma: no cover - a chromadb that changed its internals
+        log.warning("Cannot bound the Chroma client's timeout; a frozen server may hang calls.")
+
+
+def list_indexes(data_dir: Path, chroma_url: str | None = None) -> list[dict[str, Any]]:
+    """Every index in a store: its prefix and the manifest its ``-docs`` collection records.
+
+    Lets ``assistant doctor`` see indexes built with any settings without loading a model.
+    """
+    client = open_client(data_dir, chroma_url)
+    where = chroma_url or str(data_dir)
+    try:
+        found = []
+        for c in client.list_collections():
+            name = c if isinstance(c, str) else c.name
+            if not name.endswith("-docs"):
+                continue
+            if isinstance(c, str):
+                c = client.get_collection(name, embedding_function=NoEmbedding())
+            meta = dict(c.metadata or {})
+            manifest = {
+                k.removeprefix("built_with_"): v for k, v in meta.items() if k.startswith("built_")
+            }
+            found.append({"prefix": name.removesuffix("-docs"), **manifest})
+    except Exception as exc:
+        raise StoreError(f"Cannot list the indexes at {where}: {exc}") from exc
+    return sorted(found, key=lambda m: m["prefix"])

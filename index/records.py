@@ -1,0 +1,39 @@
+"""The records the store reads and writes: retrievable chunks and documents to write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """One retrievable passage with the offsets of its units (sentences)."""
+
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    units: tuple[tuple[int, int], ...]
+
+    def unit_id(self, j: int) -> str:
+        return f"{self.chunk_id}/{j}"
+
+
+@dataclass(frozen=True)
+class DocumentWrite:
+    """One document to store: text, metadata, chunk spans and their vectors."""
+
+    doc_id: str
+    text: str
+    meta: dict[str, Any]
+    chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]]  # (start, end, unit spans)
+    chunk_vectors: np.ndarray  # one row per chunk
+    unit_vectors: np.ndarray  # one row per unit, in chunk order
