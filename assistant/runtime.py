@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreError
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_S = 5.0  # a failed start because of the store is retried no more often than this
 
 
 def build_assistant(settings: Settings) -> AssistantAPI:
@@ -27,7 +29,8 @@ class LazyAssistant:
 
     The page, the widget and ``/healthz`` stay responsive while models load; the first
     question simply waits. A failed build is kept and re-raised as an ``AssistantError``
-    on every ``get()``, so each front end shows one clean message instead of a traceback.
+    on every ``get()``, so each front end shows one clean message instead of a traceback;
+    a build that failed on the store (a Chroma server still down) is tried again.
     """
 
     def __init__(self, build: Callable[[], AssistantAPI]) -> None:
@@ -37,6 +40,7 @@ class LazyAssistant:
         self._thread: threading.Thread | None = None
         self._value: AssistantAPI | None = None
         self._error: AssistantError | None = None
+        self._failed_at = 0.0
 
     def start(self) -> None:
         """Start building, once; later calls do nothing."""
@@ -53,6 +57,7 @@ class LazyAssistant:
         except AssistantError as exc:
             log.error("The assistant could not start: %s", exc)
             self._error = exc
+            self._failed_at = time.monotonic()
         except Exception as exc:  # any failure must reach get() as a clean message
             log.exception("The assistant could not start.")
             self._error = AssistantError(
@@ -61,6 +66,17 @@ class LazyAssistant:
             )
         finally:
             self._done.set()
+
+    def _retry(self) -> None:
+        """Build again after a store failure, at most once per ``RETRY_AFTER_S``."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            if time.monotonic() - self._failed_at < RETRY_AFTER_S:
+                return
+            self._error, self._thread = None, None
+            self._done.clear()
+        self.start()
 
     @property
     def ready(self) -> bool:
@@ -77,6 +93,10 @@ class LazyAssistant:
         self.start()
         if not self._done.wait(timeout):
             raise AssistantError("The assistant is still loading; please try again shortly.")
+        if isinstance(self._error, StoreError):
+            self._retry()  # the store may be back (a Chroma server that was down at start)
+            if not self._done.wait(timeout):
+                raise AssistantError("The assistant is still loading; please try again shortly.")
         if self._error is not None:
             raise self._error
         assert self._value is not None
