@@ -1,19 +1,14 @@
-"""Unit tests of the UI layer without a server: rendering, upload rules and event handlers."""
+"""Unit tests of the UI's rendering without a server (handlers: ``test_ui_handlers.py``)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
-from assistant.errors import AssistantError, DocumentError
-from assistant.settings import Settings
 from assistant.types import Answer, Citation, DocumentText
-from assistant.ui import render, uploads
-from assistant.ui.handlers import Handlers
-from index.ingest import IngestReport
+from assistant.ui import render
 from tests.fakes import FakeAssistant
 
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
@@ -21,11 +16,6 @@ HOSTILE = (
     "![pixel](http://tracker.example/p.png) <img src=http://tracker.example/i.png> "
     '<script>alert(1)</script> [link](javascript:alert(1)) **bold** $$x^2$$ & "quotes"'
 )
-
-
-@pytest.fixture(autouse=True)
-def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture
@@ -235,195 +225,3 @@ def test_document_rows_newest_first(fake: FakeAssistant) -> None:
     rows = render.document_rows([old, *fake.documents()])
     assert [r[1] for r in rows] == ["coalition-of-the-willing.txt", "old.txt"]
     assert rows[0] == ["Coalition of the Willing", rows[0][1], "2025-03-27", 8, rows[0][4]]
-
-
-# --- upload rules ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("C:\\Users\\me\\report.pdf", "report.pdf"),
-        ("evil\x00na\x1bme\n.md", "evilname.md"),
-        ("..", "upload"),
-        ("...hidden..txt", "hidden.txt"),
-        ("notes\u202e.txt", "notes.txt"),
-        ("plain name.html", "plain name.html"),
-    ],
-)
-def test_sanitize_filename(name: str, expected: str) -> None:
-    assert uploads.sanitize_filename(name) == expected
-
-
-def test_sanitize_filename_bounds_length_and_keeps_the_suffix() -> None:
-    out = uploads.sanitize_filename("a" * 500 + ".pdf")
-    assert len(out) <= 120 and out.endswith(".pdf")
-
-
-def test_rejection_reasons() -> None:
-    assert uploads.rejection("a.txt", 10, 1) is None
-    assert uploads.rejection("A.PDF", 10, 1) is None
-    assert ".exe" in (uploads.rejection("a.exe", 10, 1) or "")
-    assert "no extension" in (uploads.rejection("README", 10, 1) or "")
-    assert "2 MB upload limit" in (uploads.rejection("a.md", 3 * 1024 * 1024, 2) or "")
-    assert "empty" in (uploads.rejection("a.md", 0, 2) or "")
-
-
-def test_token_check() -> None:
-    assert uploads.token_ok("s3cret", "s3cret")
-    assert uploads.token_ok(" s3cret\n", "s3cret")
-    assert not uploads.token_ok("wrong", "s3cret")
-    assert not uploads.token_ok("", "s3cret")
-    assert not uploads.token_ok("", None)
-    assert not uploads.token_ok("anything", "")
-
-
-# --- handlers over the fake assistant ----------------------------------------------------
-
-
-def test_respond_streams_then_links_markers_and_fills_sources(fake: FakeAssistant) -> None:
-    h = Handlers(lambda: fake, Settings())
-    steps = list(h.respond("Which countries opposed Macron's proposal?", [], [], []))
-    assert len(steps) > 3  # a first placeholder, several streamed pieces, the final answer
-    partial = steps[2][0][-1]["content"]
-    assert "cite-ref" not in partial and OPPOSED.startswith(partial.split()[0])
-    chat, history, turns, sources = steps[-1]
-    assert chat[0] == {"role": "user", "content": "Which countries opposed Macron's proposal?"}
-    assert 'href="#cite-0-1"' in chat[-1]["content"]
-    assert history[-1] == {"role": "assistant", "content": f"{OPPOSED} [1]"}
-    assert turns[0]["answer"]["citations"][0]["text"] == OPPOSED
-    assert _marked(sources) == [OPPOSED]
-
-
-def test_respond_passes_history_for_follow_ups(fake: FakeAssistant) -> None:
-    h = Handlers(lambda: fake, Settings())
-    *_, (chat, history, turns, _) = h.respond("How many leaders attended?", [], [], [])
-    *_, (chat, history, turns, _) = h.respond("And Denmark?", chat, history, turns)
-    assert fake.calls[-1][1][0] == {"role": "user", "content": "How many leaders attended?"}
-    assert len(chat) == 4 and len(turns) == 2
-    assert 'href="#cite-0-1"' in chat[1]["content"]
-    assert turns[1]["question"] == "And Denmark?" and turns[1]["answer"]["abstained"]
-
-
-def test_respond_shows_assistant_errors_in_the_chat() -> None:
-    def broken() -> FakeAssistant:
-        raise AssistantError("The index is empty: run `assistant ingest` first.")
-
-    h = Handlers(broken, Settings())
-    *_, (chat, history, turns, _) = h.respond("Anything?", [], [], [])
-    assert chat[-1]["content"].startswith("**Sorry:** The index is empty")
-    assert history == [] and turns == []
-
-
-def test_respond_ignores_blank_questions(fake: FakeAssistant) -> None:
-    assert list(Handlers(lambda: fake, Settings()).respond("   ", [], [], [])) == []
-    assert fake.calls == []
-
-
-def test_open_citation_selects_card_and_opens_document(fake: FakeAssistant) -> None:
-    h = Handlers(lambda: fake, Settings())
-    *_, (_, _, turns, _) = h.respond("Which countries opposed Macron's proposal?", [], [], [])
-    shown = h.open_citation(turns, 0, 1)
-    assert shown is not None
-    sources, document = shown
-    assert 'class="src-card selected"' in sources
-    assert re.search(rf'<mark class="cited current"[^>]*>{re.escape(OPPOSED)}</mark>', document)
-    assert h.open_citation(turns, 5, 1) is None and h.open_citation(turns, 0, 9) is None
-
-
-def test_api_chat_returns_plain_answer_and_citations(fake: FakeAssistant) -> None:
-    h = Handlers(lambda: fake, Settings())
-    *_, (text, history, sources) = h.api_chat("Which countries opposed Macron's proposal?", [])
-    assert text == f"{OPPOSED} [1]"
-    assert sources[0]["n"] == 1 and sources[0]["text"] == OPPOSED
-    assert len(history) == 2
-
-
-def _settings(tmp_path: Path, token: str | None) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_token=token)
-
-
-def test_upload_is_off_without_a_token(tmp_path: Path, fake: FakeAssistant) -> None:
-    f = tmp_path / "a.txt"
-    f.write_text("hello")
-    out = Handlers(lambda: fake, _settings(tmp_path, None)).upload("", [str(f)])
-    assert "off" in out
-    assert not (tmp_path / "data" / "uploads").exists()
-
-
-def test_upload_needs_the_right_token(tmp_path: Path, fake: FakeAssistant) -> None:
-    f = tmp_path / "a.txt"
-    f.write_text("hello")
-    out = Handlers(lambda: fake, _settings(tmp_path, "tok")).upload("nope", [str(f)])
-    assert "token is missing or wrong" in out
-    assert not (tmp_path / "data" / "uploads").exists()
-
-
-def test_upload_stores_accepted_files_and_explains_refusals(tmp_path: Path) -> None:
-    ingested: list[list[Path]] = []
-
-    class Recording(FakeAssistant):
-        def ingest(self, paths):  # type: ignore[override]
-            ingested.append(list(paths))
-            error = DocumentError("bad.pdf", "no text layer")
-            return IngestReport(added=["notes.md"], errors=[error], chunks=1)
-
-    src = tmp_path / "in"
-    src.mkdir()
-    good, exe = src / "notes.md", src / "tool.exe"
-    good.write_text("# notes")
-    exe.write_bytes(b"MZ")
-    settings = _settings(tmp_path, "tok")
-    out = Handlers(Recording, settings).upload("tok", [str(good), str(exe)])
-    assert ingested == [[tmp_path / "data" / "uploads" / "notes.md"]]
-    assert (tmp_path / "data" / "uploads" / "notes.md").read_text() == "# notes"
-    assert "notes\\.md** added" in out
-    assert "tool\\.exe** refused: .exe files are not accepted" in out
-    assert "bad\\.pdf\\: no text layer" in out
-    assert "1 documents indexed \\(1 new" in out  # the report's own summary line
-
-
-def test_build_ui_never_calls_get_assistant() -> None:
-    from assistant.ui import build_ui
-
-    def not_yet() -> FakeAssistant:
-        raise AssertionError("get_assistant was called while building the page")
-
-    demo = build_ui(not_yet, Settings())
-    names = [d.api_name for d in demo.fns.values() if d.api_visibility == "public"]
-    assert names == ["chat"]
-
-
-@pytest.mark.parametrize(("token", "has_upload"), [(None, False), ("tok", True)])
-def test_upload_controls_only_with_an_admin_token(token: str | None, has_upload: bool) -> None:
-    import gradio as gr
-
-    from assistant.ui import build_ui
-
-    demo = build_ui(FakeAssistant, Settings(admin_token=token))
-    files = [b for b in demo.blocks.values() if isinstance(b, gr.File)]
-    assert bool(files) == has_upload
-    notes = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
-    assert any("ASSISTANT_ADMIN_TOKEN" in str(n) for n in notes) == (not has_upload)
-
-
-def test_mount_options_accept_fractional_upload_limits() -> None:
-    from gradio import utils
-
-    from assistant.ui import mount_options
-
-    options = mount_options(Settings(server={"max_upload_mb": 0.5}))
-    assert utils._parse_file_size(options["max_file_size"]) == 512 * 1024
-    assert options["footer_links"] == ["api"]  # no links to outside sites
-
-
-def test_open_citation_reports_a_missing_document(fake: FakeAssistant) -> None:
-    h = Handlers(lambda: fake, Settings())
-    *_, (_, _, turns, _) = h.respond("Which countries opposed Macron's proposal?", [], [], [])
-    turns[0]["answer"]["citations"][0]["doc_id"] = "gone"
-    shown = h.open_citation(turns, 0, 1)
-    assert shown is not None
-    sources, document = shown
-    assert "No document with id" in document and "<mark" not in document
-    assert _marked(sources) == [OPPOSED]  # falls back to the cited text itself
