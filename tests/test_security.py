@@ -1,0 +1,512 @@
+"""The attacks of the security review, replayed against a real server.
+
+Each test starts the whole web app (``assistant.server.create_app`` under uvicorn, configured
+like ``assistant serve``) on a loopback port and attacks it over HTTP as a hostile client
+would: file paths smuggled into UI events, anonymous uploads, rate-limit dodges, planted
+citation markers, path leaks, bad Unicode, foreign Host headers, and HEAD/caching.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+from assistant.types import Answer  # noqa: E402
+from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
+from tests.test_ui_server import loopback_only, serve, ui_settings  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+SECRET = f"TOP-SECRET-{uuid.uuid4().hex}"
+FILE_DATA_META = {"_type": "gradio.FileData"}
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Gradio's upload/cache folder for this test, so anything copied there is seen."""
+    folder = tmp_path / "gradio-cache"
+    folder.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    """A file the server process can read and no client may: in the temp dir Gradio trusts."""
+    path = Path("/tmp") / f"assistant-secret-{uuid.uuid4().hex}.txt"
+    path.write_text(SECRET)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+class Recording(FakeAssistant):
+    """The fake assistant, recording what it was asked to ingest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ingested: list[list[Path]] = []
+
+    def ingest(self, paths):  # type: ignore[override]
+        self.ingested.append(list(paths))
+        return {"documents": len(paths), "errors": []}
+
+
+@pytest.fixture
+def server(tmp_path: Path, cache_dir: Path, request: pytest.FixtureRequest) -> Iterator[dict]:
+    """A server over the fake; ``@pytest.mark.server(**settings)`` picks its settings."""
+    marker = request.node.get_closest_marker("server")
+    options = dict(marker.kwargs) if marker else {}
+    fake = options.pop("fake", None) or Recording()
+    settings = ui_settings(tmp_path / "data", **options)
+    with loopback_only() as attempts, serve(lambda: fake, settings) as url:
+        yield {"url": url.rstrip("/"), "fake": fake, "settings": settings, "tmp": tmp_path}
+    assert attempts == []
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+# --- Gradio events -------------------------------------------------------------------
+
+
+def gradio_config(url: str) -> dict[str, Any]:
+    response = httpx.get(f"{url}/config", timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def file_payload(path: str) -> dict[str, Any]:
+    return {"path": path, "meta": FILE_DATA_META, "orig_name": Path(path).name}
+
+
+def hostile_value(component: dict[str, Any], path: str) -> Any:
+    """What a hostile client puts in an input slot to make the server read ``path``."""
+    kind = component.get("type")
+    if kind == "chatbot":
+        return [
+            {"role": "user", "content": [{"type": "file", "file": file_payload(path)}]},
+            {"role": "assistant", "content": {"type": "file", "file": file_payload(path)}},
+        ]
+    if kind == "file":
+        return [file_payload(path)]
+    return file_payload(path)
+
+
+def queue_event(
+    url: str, fn_index: int, data: list[Any], headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Join the queue with ``data`` and read the event stream; (join status, all text)."""
+    session = uuid.uuid4().hex[:10]
+    body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
+    with httpx.Client(timeout=15, headers=headers) as client:
+        joined = client.post(f"{url}/gradio_api/queue/join", json=body)
+        if joined.status_code != 200:
+            return joined.status_code, joined.text
+        text = []
+        with client.stream(
+            "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}
+        ) as stream:
+            for line in stream.iter_lines():
+                text.append(line)
+                if '"process_completed"' in line or '"close_stream"' in line:
+                    break
+        return 200, "\n".join(text)
+
+
+ATTACKED_PATHS = ["/etc/passwd", "/proc/self/environ"]
+
+
+@pytest.mark.parametrize("admin_token", [None, "s3cret-token"])
+def test_no_ui_event_copies_or_returns_a_client_named_file(
+    tmp_path: Path, cache_dir: Path, secret_file: Path, admin_token: str | None
+) -> None:
+    """Finding 1 and 2: every event of the UI, every input slot, naming server files."""
+    fake = Recording()
+    settings = ui_settings(tmp_path / "data", admin_token=admin_token)
+    with loopback_only(), serve(lambda: fake, settings) as base:
+        url = base.rstrip("/")
+        config = gradio_config(url)
+        components = {c["id"]: c for c in config["components"]}
+        dependencies = config["dependencies"]
+        assert dependencies, "the UI has events"
+        before = set(files_under(cache_dir))
+        for path in [*ATTACKED_PATHS, str(secret_file), str(settings.data_dir)]:
+            for dep in dependencies:
+                data = [hostile_value(components.get(i, {}), path) for i in dep["inputs"]]
+                _, text = queue_event(url, dep["id"], data)
+                assert "root:x:0:0" not in text and SECRET not in text
+                assert "ASSISTANT_" not in text
+                assert "file=" not in text, f"event {dep['id']} returned a file URL"
+                assert path not in text, f"event {dep['id']} echoed {path}"
+        copied = set(files_under(cache_dir)) - before
+        assert not copied, f"copied into Gradio's cache: {sorted(copied)}"
+        assert fake.ingested == []
+        for path in [*ATTACKED_PATHS, str(secret_file)]:
+            for route in (f"/gradio_api/file={path}", f"/file={path}", f"/gradio_api/file/{path}"):
+                got = httpx.get(f"{url}{route}", timeout=10)
+                assert got.status_code == 404, route
+                assert "root:x:0:0" not in got.text and SECRET not in got.text
+
+
+@pytest.mark.server()
+def test_chat_still_works_after_the_attacks(server: dict) -> None:
+    """The legitimate chat event answers; its history lives on the server."""
+    config = gradio_config(server["url"])
+    respond = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    status, text = queue_event(server["url"], respond["id"], ["Which countries opposed it?"])
+    assert status == 200
+    assert "Germany, Italy, Spain and Poland" in text
+
+
+# --- uploads -------------------------------------------------------------------------
+
+
+def multipart(names: list[str], content: bytes = b"Some notes about the meeting.") -> list:
+    return [("files", (name, content, "text/plain")) for name in names]
+
+
+@pytest.mark.server()
+def test_without_a_token_there_is_no_upload_route(server: dict, cache_dir: Path) -> None:
+    """Finding 3: anonymous uploads, from any origin, are refused before anything is written."""
+    url, data_dir = server["url"], server["settings"].data_dir
+    for route in ("/gradio_api/upload", "/upload", "/api/upload"):
+        got = httpx.post(
+            f"{url}{route}",
+            files=multipart(["a.txt"]),
+            headers={"Origin": "http://evil.example"},
+            timeout=10,
+        )
+        assert got.status_code in (403, 404), route
+        assert "Traceback" not in got.text
+    assert files_under(cache_dir) == []
+    assert not (data_dir / "uploads").exists()
+
+
+@pytest.mark.server(admin_token="s3cret-token", max_upload_mb=0.05, max_upload_files=3)
+def test_uploads_need_the_token_first_and_are_capped(server: dict, cache_dir: Path) -> None:
+    """Findings 2 and 3: token checked before the body is read; size and count caps; no
+    orphans; Gradio's own upload route stays closed."""
+    url, fake, data_dir = server["url"], server["fake"], server["settings"].data_dir
+    uploads, staging = data_dir / "uploads", data_dir / "uploads" / ".incoming"
+
+    got = httpx.post(f"{url}/gradio_api/upload", files=multipart(["a.txt"]), timeout=10)
+    assert got.status_code == 404
+    assert files_under(cache_dir) == []
+
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"}):
+        got = httpx.post(f"{url}/api/upload", files=multipart(["a.txt"]), headers=headers)
+        assert got.status_code in (401, 403), headers
+        assert "token" in got.json()["error"]
+    assert files_under(data_dir) == [] or not uploads.exists() or files_under(uploads) == []
+
+    auth = {"Authorization": "Bearer s3cret-token"}
+    got = httpx.post(f"{url}/api/upload", files=multipart(["a.txt"] * 4), headers=auth)
+    assert got.status_code == 413 and "at most 3 files" in got.json()["error"]
+
+    def big() -> Iterator[bytes]:  # chunked: no Content-Length to refuse it early
+        yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'
+        for _ in range(200):
+            yield b"x" * 1024
+        yield b"\r\n--b--\r\n"
+
+    got = httpx.post(
+        f"{url}/api/upload",
+        content=big(),
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert got.status_code == 413
+    assert not staging.exists() or files_under(staging) == []
+    assert files_under(cache_dir) == []
+
+    got = httpx.post(
+        f"{url}/api/upload",
+        files=[*multipart(["notes.txt"]), ("files", ("tool.exe", b"MZ", "application/x"))],
+        headers=auth,
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["added"] == ["notes.txt"]
+    assert body["refused"][0]["name"] == "tool.exe"
+    assert str(data_dir) not in got.text and "/tmp" not in got.text
+    assert fake.ingested == [[uploads / "notes.txt"]]
+    assert not staging.exists() or files_under(staging) == []
+    assert files_under(cache_dir) == []
+
+
+@pytest.mark.server(admin_token="s3cret-token", rate_limit_per_minute=1000)
+def test_token_guesses_are_throttled(server: dict) -> None:
+    """Finding 4: guessing the admin token is rate-limited even under a generous limit."""
+    codes = [
+        httpx.post(
+            f"{server['url']}/api/upload",
+            files=multipart(["a.txt"]),
+            headers={"Authorization": f"Bearer guess-{i}"},
+        ).status_code
+        for i in range(12)
+    ]
+    assert codes.count(429) >= 5, codes
+    assert set(codes) <= {401, 403, 429}
+
+
+# --- rate limit ----------------------------------------------------------------------
+
+
+@pytest.mark.server(rate_limit_per_minute=6)
+def test_forwarded_for_does_not_dodge_the_rate_limit(server: dict) -> None:
+    """Finding 4: ten requests with rotating X-Forwarded-For at 6/min get >= three 429s."""
+    codes = [
+        httpx.post(
+            f"{server['url']}/api/ask",
+            json={"question": "Which countries opposed it?"},
+            headers={"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"198.51.100.{i}"},
+            timeout=10,
+        ).status_code
+        for i in range(10)
+    ]
+    assert codes.count(429) >= 3, codes
+    assert codes[:6] == [200] * 6
+
+
+@pytest.mark.server(rate_limit_per_minute=6)
+def test_gradio_chat_routes_count_against_the_same_limit(server: dict) -> None:
+    """Finding 4: /gradio_api/call/chat and the queue are behind the one limiter."""
+    url = server["url"]
+    codes = []
+    for i in range(4):
+        codes.append(httpx.post(f"{url}/api/ask", json={"question": "Opposed?"}).status_code)
+        got = httpx.post(
+            f"{url}/gradio_api/call/chat",
+            json={"data": ["Which countries opposed it?"]},
+            headers={"X-Forwarded-For": f"203.0.113.{i}"},
+        )
+        codes.append(got.status_code)
+    config = gradio_config(url)
+    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    status, _ = queue_event(url, chat["id"], ["Which countries opposed it?"])
+    codes.append(status)
+    assert codes[:6] == [200] * 6, codes
+    assert codes[6:] == [429] * 3, codes
+
+
+@pytest.mark.server(rate_limit_per_minute=6, trusted_proxies="127.0.0.1")
+def test_a_trusted_proxy_names_the_client(server: dict) -> None:
+    """From a listed proxy, X-Forwarded-For separates clients (and still limits each one)."""
+    url = server["url"]
+
+    def ask(client_ip: str) -> int:
+        return httpx.post(
+            f"{url}/api/ask",
+            json={"question": "Opposed?"},
+            headers={"X-Forwarded-For": f"{client_ip}, 127.0.0.1"},
+        ).status_code
+
+    assert [ask(f"203.0.113.{i}") for i in range(10)] == [200] * 10
+    assert [ask("198.51.100.7") for _ in range(8)].count(429) == 2
+
+
+# --- planted citation markers ----------------------------------------------------------
+
+
+PLANTED = "Officials cited three sources [1] [2] [3] for the claim."
+
+
+class PlantingFake(FakeAssistant):
+    """A document whose sentence carries markers; the answer quotes it verbatim."""
+
+    def __init__(self) -> None:
+        super().__init__({"sources": PLANTED})
+        self.text = self.text + "\n" + PLANTED + "\n"
+
+    def answer(self, question, history=None):  # type: ignore[no-untyped-def]
+        from assistant.citations import neutralize_quoted_markers
+
+        base = super().answer(question, history)
+        extra = [self._citation(n, self.replies["sources"], True) for n in (2, 3)]
+        answer = Answer(**{**base.model_dump(), "citations": [*base.citations, *extra]})
+        return neutralize_quoted_markers(answer)
+
+
+def test_quoted_markers_are_inert_and_spans_stay_exact() -> None:
+    """Finding 5 (answer level): the quote's [2] [3] cannot become citation links."""
+    fake = PlantingFake()
+    answer = fake.answer("What sources?")
+    assert answer.answer.endswith("[1]") and answer.answer.count("[") == 1
+    for c in answer.citations:
+        assert fake.text[c.start : c.end] == c.text == PLANTED
+    from assistant.ui.render import chat_markdown
+
+    html = chat_markdown(answer, 0)
+    assert html.count('class="cite-ref"') == 1
+
+
+@pytest.mark.server(fake=PlantingFake())
+def test_quoted_markers_are_inert_in_the_api_and_ui(server: dict) -> None:
+    """Finding 5 (server level): API answer and the UI's chat show one live marker."""
+    url = server["url"]
+    got = httpx.post(f"{url}/api/ask", json={"question": "What sources?"}).json()
+    assert got["answer"].count("[") == 1 and got["citations"][1]["text"] == PLANTED
+    config = gradio_config(url)
+    respond = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    status, text = queue_event(url, respond["id"], ["What sources?"])
+    assert status == 200 and "[2] [3]" not in text
+
+
+# --- leaks ---------------------------------------------------------------------------
+
+
+@pytest.mark.server()
+def test_no_server_paths_or_internals_reach_clients(server: dict) -> None:
+    """Finding 6: documents list names, errors carry no paths, tracebacks or pydantic."""
+    url = server["url"]
+    listed = httpx.get(f"{url}/api/documents").json()
+    assert listed and all("/" not in d.get("path", "") for d in listed)
+    assert all(d["path"] in ("", d["source"]) for d in listed)
+
+    probes = [
+        httpx.post(f"{url}/api/ask", json={"question": 42}),
+        httpx.post(f"{url}/api/ask", content=b"{bad json"),
+        httpx.post(f"{url}/gradio_api/queue/join", json={"data": 5}),
+        httpx.post(f"{url}/gradio_api/queue/join", content=b"{bad"),
+        httpx.post(f"{url}/gradio_api/call/chat", json={"data": "x"}),
+        httpx.get(f"{url}/gradio_api/file=/etc/passwd"),
+        httpx.get(f"{url}/gradio_api/file={SAMPLE}"),
+        httpx.get(f"{url}/static/../../../../etc/passwd"),
+        httpx.get(f"{url}/assets/..%2f..%2f..%2fetc%2fpasswd"),
+        httpx.get(f"{url}/svelte/%2e%2e/%2e%2e/%2e%2e/etc/passwd"),
+    ]
+    for got in probes:
+        assert got.status_code >= 400, got.request.url
+        for leak in ("pydantic", "Traceback", "site-packages", "/etc/", str(SAMPLE.parent)):
+            assert leak not in got.text, (got.request.url, got.text[:300])
+        assert "root:x:0:0" not in got.text
+        assert "input_value" not in got.text and '"loc"' not in got.text
+
+    for headers in ({"X-Forwarded-Host": "evil.example"}, {"Forwarded": "host=evil.example"}):
+        for route in ("/config", "/"):
+            got = httpx.get(f"{url}{route}", headers=headers)
+            assert got.status_code == 200 and "evil.example" not in got.text
+
+
+@pytest.mark.server()
+def test_foreign_host_headers_are_refused(server: dict) -> None:
+    """DNS rebinding: a page on another name that resolves here gets 400."""
+    url = server["url"]
+    for route in ("/", "/config", "/api/documents", "/widget", "/gradio_api/info"):
+        got = httpx.get(f"{url}{route}", headers={"Host": "rebind.evil.example:7860"})
+        assert got.status_code == 400, route
+        assert "evil" not in got.text
+    config = gradio_config(url)
+    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    status, _ = queue_event(url, chat["id"], ["Opposed?"], headers={"Host": "evil.example"})
+    assert status == 400
+    for host in ("localhost", f"127.0.0.1:{server['settings'].server.port}", "[::1]:80"):
+        assert httpx.get(f"{url}/healthz", headers={"Host": host}).status_code == 200, host
+
+
+# --- bad Unicode ---------------------------------------------------------------------
+
+
+BAD_TEXT = ["\ud800", "abc \udfff def", "stop \uffff here", "x\ufdd0y"]
+
+
+@pytest.mark.server()
+@pytest.mark.parametrize("bad", BAD_TEXT)
+def test_bad_unicode_is_a_clear_400(server: dict, bad: str) -> None:
+    """Finding 7: lone surrogates and non-characters are refused everywhere text comes in."""
+    url = server["url"]
+    bodies = [
+        {"question": bad},
+        {"question": "And Denmark?", "history": [{"role": "user", "content": bad}]},
+    ]
+    for body in bodies:
+        for route in ("/api/ask", "/api/ask/stream", "/v1/chat/completions"):
+            payload = (
+                {"messages": [{"role": "user", "content": body["question"]}]}
+                if route.startswith("/v1")
+                else body
+            )
+            raw = json.dumps(payload).encode()  # ensure_ascii: "\ud800" travels escaped
+            got = httpx.post(
+                f"{url}{route}", content=raw, headers={"Content-Type": "application/json"}
+            )
+            if route.startswith("/v1") and got.status_code == 404:
+                continue  # the OpenAI-compatible route is optional
+            assert got.status_code == 400, (route, got.status_code, got.text[:200])
+            assert "Unicode" in got.json()["error"]
+    config = gradio_config(url)
+    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
+    status, text = queue_event(url, chat["id"], [bad])
+    assert status == 200 and "Unicode" in text and "Something went wrong" not in text
+    assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+@pytest.mark.server(admin_token="s3cret-token")
+def test_bad_unicode_in_an_upload_name_is_a_400(server: dict) -> None:
+    auth = {"Authorization": "Bearer s3cret-token"}
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="bad\xed\xa0\x80.txt"'
+        b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n"
+    )
+    got = httpx.post(
+        f"{server['url']}/api/upload",
+        content=body,
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert got.status_code == 400 and "name" in got.json()["error"]
+    assert server["fake"].ingested == []
+
+
+# --- HEAD and caching ----------------------------------------------------------------
+
+
+@pytest.mark.server()
+def test_head_answers_on_every_get_route(server: dict) -> None:
+    """Finding 8: HEAD gets the GET status and headers, with no body."""
+    url = server["url"]
+    for route in ("/embed.js", "/widget", "/widget.js", "/widget.css", "/healthz", "/docs",
+                  "/gradio.js", "/", "/api/documents", "/openapi.json", "/config"):
+        got = httpx.head(f"{url}{route}")
+        assert got.status_code == 200, route
+        assert got.content == b"", route
+        assert got.headers.get("content-type"), route
+
+
+@pytest.mark.server()
+def test_static_assets_revalidate_with_304(server: dict) -> None:
+    url = server["url"]
+    for route in ("/embed.js", "/widget", "/widget.js", "/widget.css", "/gradio.js"):
+        first = httpx.get(f"{url}{route}")
+        etag, modified = first.headers.get("etag"), first.headers.get("last-modified")
+        assert etag and modified, route
+        assert "no-cache" in first.headers["cache-control"] or "max-age" in first.headers[
+            "cache-control"
+        ]
+        again = httpx.get(f"{url}{route}", headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"", route
+        assert httpx.head(f"{url}{route}", headers={"If-None-Match": etag}).status_code == 304
+        since = httpx.get(f"{url}{route}", headers={"If-Modified-Since": modified})
+        assert since.status_code == 304, route
+        changed = httpx.get(f"{url}{route}", headers={"If-None-Match": '"other"'})
+        assert changed.status_code == 200 and changed.content, route
+
+
+def test_server_runs_uvicorn_without_trusting_proxy_headers() -> None:
+    """The root of the X-Forwarded-For bypass: uvicorn must not rewrite the client address."""
+    from assistant.server import uvicorn_config
+    from assistant.settings import Settings
+
+    config = uvicorn_config(object(), Settings())  # type: ignore[arg-type]
+    assert config.proxy_headers is False
+    assert time.monotonic() > 0
