@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -21,6 +22,7 @@ from assistant.errors import AssistantError, DocumentError, InputError, NotFound
 from assistant.runtime import LazyAssistant
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
+from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 
 log = logging.getLogger(__name__)
@@ -72,8 +74,11 @@ class Runtime:
         """The assistant, waiting (off the event loop) while it loads."""
         return await anyio.to_thread.run_sync(self.lazy.get, LOAD_TIMEOUT_S)
 
-    def check_question(self, question: str) -> None:
-        """Refuse empty or overlong questions before any model work."""
+    def check_question(self, question: str, history: list[Message] | None = None) -> None:
+        """Refuse empty, overlong or invalid-Unicode questions before any model work."""
+        require_valid_unicode(question, "question")
+        for turn in history or []:
+            require_valid_unicode(turn.content, "conversation history")
         limit = self.settings.answer.max_question_chars
         if not question.strip():
             raise InputError("Please type a question.")
@@ -81,6 +86,14 @@ class Runtime:
             raise InputError(
                 f"The question is {len(question):,} characters long; the limit is {limit:,}."
             )
+
+
+D = TypeVar("D", bound=DocumentInfo)
+
+
+def public_document(doc: D) -> D:
+    """The document as clients see it: its file name, never where it sits on the server."""
+    return doc.model_copy(update={"path": PurePath(doc.path).name if doc.path else ""})
 
 
 def _runtime(request: Request) -> Runtime:
@@ -91,7 +104,7 @@ def _runtime(request: Request) -> Runtime:
 async def ask(body: AskRequest, request: Request) -> Answer:
     """The Answer JSON: text with [n] markers and exact-span citations."""
     rt = _runtime(request)
-    rt.check_question(body.question)
+    rt.check_question(body.question, body.history)
     assistant = await rt.assistant()
     return await rt.call(assistant.answer, body.question, body.history)
 
@@ -115,7 +128,7 @@ def _sse(event: str, data: Any) -> str:
 async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
     """Text pieces as they are produced, ending with the same Answer JSON as /api/ask."""
     rt = _runtime(request)
-    rt.check_question(body.question)
+    rt.check_question(body.question, body.history)
     assistant = await rt.assistant()
     pieces = await rt.call(assistant.stream, body.question, body.history)
     # Pull the first piece now, so a bad question still gets a plain JSON error response.
@@ -152,7 +165,8 @@ async def documents(request: Request) -> list[DocumentInfo]:
     """The indexed documents, without their text."""
     rt = _runtime(request)
     assistant = await rt.assistant()
-    return await anyio.to_thread.run_sync(assistant.documents)
+    docs = await anyio.to_thread.run_sync(assistant.documents)
+    return [public_document(d) for d in docs]
 
 
 @router.get("/api/documents/{doc_id}", response_model=DocumentText, summary="One document")
@@ -160,7 +174,7 @@ async def document(doc_id: str, request: Request) -> DocumentText:
     """A document's text and metadata, so citation offsets can be shown in context."""
     rt = _runtime(request)
     assistant = await rt.assistant()
-    return await anyio.to_thread.run_sync(assistant.document, doc_id)
+    return public_document(await anyio.to_thread.run_sync(assistant.document, doc_id))
 
 
 @router.get("/healthz", response_model=Health, summary="Health and readiness")

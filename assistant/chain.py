@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.citations import verify_citations
+from assistant.citations import neutralize_quoted_markers, verify_citations
 from assistant.condense import condense
 from assistant.retrieval import HybridRetriever, Passage
 from assistant.types import Answer
@@ -40,8 +40,9 @@ def build_prepare(
 
 
 def finish(answer: Answer, inputs: dict[str, Any], retriever: HybridRetriever) -> Answer:
-    """Verify the citations' spans and record timing and the standalone question."""
+    """Verify the citations' spans, make quoted markers inert, record timing and question."""
     verify_citations(answer, retriever.searcher.chunks_by_doc())
+    neutralize_quoted_markers(answer)
     t2 = time.perf_counter()
     answer.timing_ms = {
         "retrieve": round((inputs["_t1"] - inputs["_t0"]) * 1000, 2),

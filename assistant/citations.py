@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.errors import AssistantError
 from assistant.types import Answer, Citation
 from index.records import ChunkRecord
@@ -50,3 +52,33 @@ def verify_citations(answer: Answer, chunks: dict[str, list[ChunkRecord]]) -> No
                 f"Citation [{citation.n}] does not match {citation.source} at "
                 f"{citation.start}:{citation.end}."
             )
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+INERT_OPEN, INERT_CLOSE = "\uff3b", "\uff3d"  # fullwidth [ ]: read alike, never a marker
+
+
+def inert_markers(text: str) -> str:
+    """``text`` with every ``[n]`` written with fullwidth brackets, so no renderer links it."""
+    return _MARKER.sub(rf"{INERT_OPEN}\1{INERT_CLOSE}", text)
+
+
+def neutralize_quoted_markers(answer: Answer) -> Answer:
+    """Make bracketed numbers inside quoted document text inert in the answer.
+
+    A document sentence such as "three sources [1] [2] [3]" is quoted verbatim by the
+    extractive answerer; left alone, the UI and widget would turn those into links to real
+    citations the answer never made. Only the answer text (and its ``unsupported_claims``)
+    changes; ``citations[].text`` stays the exact span of the source.
+    """
+    quoted = sorted(
+        {c.text.strip() for c in answer.citations if _MARKER.search(c.text)}, key=len, reverse=True
+    )
+    if not quoted:
+        return answer
+    for text in quoted:
+        answer.answer = answer.answer.replace(text, inert_markers(text))
+        answer.unsupported_claims = [
+            claim.replace(text, inert_markers(text)) for claim in answer.unsupported_claims
+        ]
+    return answer

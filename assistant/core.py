@@ -16,6 +16,7 @@ from assistant.errors import InputError, NotFoundError
 from assistant.extractive import ExtractiveAnswerer
 from assistant.retrieval import HybridRetriever, Searcher
 from assistant.settings import Settings
+from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 from index.ingest import Embedder, IngestReport, ingest
 from index.store import Store
@@ -34,6 +35,7 @@ def check_question(question: Any, max_chars: int) -> str:
     """The question, cleaned of control characters; ``InputError`` if empty or too long."""
     if not isinstance(question, str):
         raise InputError("The question must be text.")
+    require_valid_unicode(question, "question")
     question = _CONTROL.sub(" ", question).strip()
     if not question:
         raise InputError("Please type a question.")
@@ -55,6 +57,7 @@ def check_history(history: Sequence[Message | dict] | None) -> list[Message]:
             raise InputError(
                 'Each history item needs "role" ("user" or "assistant") and "content".'
             ) from exc
+        require_valid_unicode(turns[-1].content, "conversation history")
     return turns
 
 

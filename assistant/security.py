@@ -1,5 +1,7 @@
 """Secure defaults for the server: allowed origins, CSP, rate limit and body-size limit.
 
+Host checks, client addresses behind proxies and the Gradio route list are in ``gateway``.
+
 Plain ASGI middleware (no ``BaseHTTPMiddleware``) so streamed answers are not buffered and
 the same rules also cover the mounted Gradio app.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -127,6 +130,16 @@ class RateLimiter:
         times.append(now)
         return 0.0
 
+    def waiting(self, key: str) -> float:
+        """Seconds until ``key`` may try again (0 when it may), without recording a try."""
+        now = self.clock()
+        times = self.hits.get(key)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if times is None or len(times) < self.per_minute:
+            return 0.0
+        return times[0] + self.window - now
+
     def _sweep(self, now: float) -> None:
         """Forget idle clients so memory stays bounded."""
         self._last_sweep = now
@@ -134,15 +147,49 @@ class RateLimiter:
             del self.hits[key]
 
 
-class RateLimitMiddleware:
-    """429 with ``Retry-After`` when one client IP sends too many ``/api/`` requests."""
+ANSWER_PREFIXES = ("/api/", "/v1/")
+GRADIO_ANSWER_ROUTES = re.compile(r"/gradio_api/(?:queue/join|(?:call|run|api)/[^/]+/?)")
+_PEEK_BYTES = 64 * 1024
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+
+def fn_index_of(body: bytes) -> int | None:
+    """The ``fn_index`` of a Gradio queue request body; ``None`` when there is none."""
+    try:
+        value = json.loads(body).get("fn_index")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+class RateLimitMiddleware:
+    """429 with ``Retry-After`` when one client sends too many requests that compute answers.
+
+    Counted: every ``/api/`` and ``/v1/`` request, and the Gradio routes that run an answer
+    (``/gradio_api/call/*``, ``/run/*``, and queue joins of the events in ``answer_events``,
+    filled in once the UI is mounted; a join whose event cannot be read counts too). The
+    client is ``scope["client"]``, which ``gateway.ClientAddressMiddleware`` has settled.
+    """
+
+    def __init__(
+        self, app: ASGIApp, limiter: RateLimiter, answer_events: set[int] | None = None
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.answer_events = answer_events if answer_events is not None else set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        counted = path.startswith(ANSWER_PREFIXES)
+        if scope["method"] == "POST" and GRADIO_ANSWER_ROUTES.fullmatch(path):
+            counted = True
+            if path == "/gradio_api/queue/join":
+                receive, body = await peek_body(receive, _PEEK_BYTES)
+                index = fn_index_of(body)
+                counted = index is None or index in self.answer_events
+        if not counted:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -158,26 +205,55 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send)
 
 
+async def peek_body(receive: Receive, limit: int) -> tuple[Receive, bytes]:
+    """Read a request body up to about ``limit`` bytes, and a ``receive`` that replays it."""
+    messages: list[Message] = []
+    body = b""
+    while len(body) < limit:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay, body
+
+
 class BodyTooLarge(HTTPException):
     """Raised while reading a body that outgrows its limit (after the headers said less)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request is too large: the limit is {limit // 1024} KB.")
+        size = f"{limit / 1024 / 1024:.1f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        super().__init__(413, f"The request is too large: the limit is {size}.")
 
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit: small for the JSON API, the upload size elsewhere."""
 
-    def __init__(self, app: ASGIApp, api_limit: int, other_limit: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        api_limit: int,
+        other_limit: int,
+        special: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.api_limit = api_limit
         self.other_limit = other_limit
+        self.special = special or {}  # exact paths with their own limit (uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.api_limit if scope["path"].startswith(API_PREFIX) else self.other_limit
+        path = scope["path"]
+        limit = self.api_limit if path.startswith(API_PREFIX) else self.other_limit
+        limit = self.special.get(path, limit)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await send_json(send, 413, {"error": BodyTooLarge(limit).detail})

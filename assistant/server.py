@@ -15,11 +15,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from assistant.api import Runtime, install_error_handlers, router
+from assistant.gateway import (
+    ClientAddressMiddleware,
+    GradioGuardMiddleware,
+    HeadMiddleware,
+    HostCheckMiddleware,
+    allowed_host_names,
+    parse_networks,
+)
 from assistant.runtime import LazyAssistant, build_assistant
 from assistant.security import (
     API_MAX_BODY_BYTES,
@@ -31,6 +41,8 @@ from assistant.security import (
 )
 from assistant.service import AssistantAPI
 from assistant.settings import Settings, get_settings
+from assistant.static_files import conditional_file
+from assistant.upload_api import install_upload_route, upload_body_limit
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before anything imports gradio
 
@@ -65,12 +77,28 @@ def create_app(
     )
     app.state.runtime = Runtime(lazy, settings)
     install_error_handlers(app)
+    install_upload_route(app, settings, origins)  # before the router's /api/ catch-all
     app.include_router(router)
     _add_static_routes(app)
-    upload_limit = int(settings.server.max_upload_mb * 1024 * 1024) + 64 * 1024  # form overhead
-    app.add_middleware(BodyLimitMiddleware, api_limit=API_MAX_BODY_BYTES, other_limit=upload_limit)
+    answer_events: set[int] = set()  # the UI's answering events, known once it is mounted
+    # Innermost first: each add_middleware wraps everything added before it.
+    app.add_middleware(GradioGuardMiddleware, ours=partial(_own_route, app))
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(
-        RateLimitMiddleware, limiter=RateLimiter(settings.server.rate_limit_per_minute)
+        BodyLimitMiddleware,
+        api_limit=API_MAX_BODY_BYTES,
+        other_limit=int(settings.server.max_upload_mb * 1024 * 1024) + 64 * 1024,
+        special={"/api/upload": upload_body_limit(settings)},
+    )
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=RateLimiter(settings.server.rate_limit_per_minute),
+        answer_events=answer_events,
+    )
+    hosts = allowed_host_names(settings.server.host, origins, settings.server.allowed_hosts)
+    app.add_middleware(HostCheckMiddleware, names=hosts)
+    app.add_middleware(
+        ClientAddressMiddleware, trusted=parse_networks(settings.server.trusted_proxies)
     )
     app.add_middleware(SecurityHeadersMiddleware, origins=origins, widget_paths=WIDGET_PATHS)
     # Must be Starlette's own class: Gradio then leaves CORS to us instead of echoing origins.
@@ -81,16 +109,23 @@ def create_app(
         allow_headers=["*"],  # no credentials are ever accepted, so this exposes nothing
         max_age=600,
     )
-    if not _mount_ui(app, lazy, settings):
+    if not _mount_ui(app, lazy, settings, answer_events):
         app.add_api_route("/", _fallback_home, methods=["GET"], include_in_schema=False)
     return app
 
 
-def _static(name: str, media_type: str) -> Callable[[], Any]:
-    async def endpoint() -> FileResponse:
-        return FileResponse(
-            STATIC / name, media_type=media_type, headers={"Cache-Control": "no-cache"}
-        )
+def _own_route(app: FastAPI, scope: Scope) -> bool:
+    """Whether a route of ours (not the Gradio mount) handles this request."""
+    return any(
+        route.matches(scope)[0] == Match.FULL
+        for route in app.router.routes
+        if not isinstance(route, Mount)
+    )
+
+
+def _static(name: str, media_type: str) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        return conditional_file(request, STATIC / name, media_type)
 
     return endpoint
 
@@ -112,8 +147,16 @@ def _add_static_routes(app: FastAPI) -> None:
     app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
 
-def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
-    """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally."""
+def _mount_ui(
+    app: FastAPI, lazy: LazyAssistant, settings: Settings, answer_events: set[int]
+) -> bool:
+    """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally.
+
+    Mounting (unlike ``launch()``) leaves the Blocks marked as never launched, and Gradio then
+    skips its own file-path checks; we set the flag, allow no paths and block the whole
+    file system, so no event can copy a server file into Gradio's cache. The UI has no file
+    component: uploads go to ``POST /api/upload`` with the admin token.
+    """
     try:
         from assistant.ui import app as ui
     except ModuleNotFoundError as exc:
@@ -127,8 +170,8 @@ def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
     gradio_js = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
     if gradio_js.is_file():  # it imports ./assets/..., which the mounted app serves
 
-        async def loader() -> FileResponse:
-            return FileResponse(gradio_js, media_type="text/javascript")
+        async def loader(request: Request) -> Response:
+            return conditional_file(request, gradio_js, "text/javascript")
 
         app.add_api_route("/gradio.js", loader, methods=["GET"], include_in_schema=False)
     options: dict[str, Any] = {
@@ -137,6 +180,8 @@ def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
         "max_file_size": int(settings.server.max_upload_mb * 1024 * 1024),
         "footer_links": ["api"],
         "run_history": False,  # its page offers uploading runs to a remote bucket
+        "allowed_paths": [],
+        "blocked_paths": [os.path.abspath(os.sep), str(Path(settings.data_dir).resolve())],
     }
     # Gradio 6 takes styling at mount time; keep what build_ui may have given gr.Blocks().
     for name in ("theme", "css", "css_paths", "js", "head", "head_paths"):
@@ -146,6 +191,8 @@ def _mount_ui(app: FastAPI, lazy: LazyAssistant, settings: Settings) -> bool:
     if hasattr(ui, "mount_options"):
         options.update(ui.mount_options(settings))
     gr.mount_gradio_app(app, blocks, path="/", **options)
+    blocks.has_launched = True  # what launch() sets: Gradio's _check_allowed now applies
+    answer_events.update(i for i, fn in blocks.fns.items() if fn.concurrency_id == "answer")
     return True
 
 
@@ -219,11 +266,24 @@ def serve(settings: Settings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")  # no-op if set
     app = create_app(settings)
     log.info("Serving on http://%s:%s", settings.server.host, settings.server.port)
-    uvicorn.run(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=5,  # open Gradio event streams would otherwise hold Ctrl+C
-    )
+    uvicorn.Server(uvicorn_config(app, settings)).run()
+
+
+def uvicorn_config(app: FastAPI, settings: Settings, **overrides: Any) -> Any:
+    """How ``assistant serve`` runs uvicorn (tests start their servers the same way).
+
+    ``proxy_headers=False``: uvicorn would otherwise believe ``X-Forwarded-For`` from any
+    loopback peer; ``gateway.ClientAddressMiddleware`` applies ``server.trusted_proxies``.
+    """
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": settings.server.host,
+        "port": settings.server.port,
+        "log_level": "info",
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,  # open Gradio event streams would otherwise hold Ctrl+C
+    }
+    return uvicorn.Config(app, **{**options, **overrides})

@@ -65,7 +65,23 @@ class ServerSettings(_Section):
     port: int = Field(7860, ge=0, le=65535, description="Port to listen on.")
     concurrency: int = Field(2, ge=1, description="Chats answered at once (one per core here).")
     max_upload_mb: float = Field(10.0, gt=0, description="Largest accepted upload.")
-    rate_limit_per_minute: int = Field(60, ge=1, description="Requests per client per minute.")
+    rate_limit_per_minute: int = Field(
+        60, ge=1, description="Answer and API requests per client per minute (API, UI, widget)."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy IPs/networks whose X-Forwarded-For is believed; "
+        "from anyone else forwarding headers are dropped.",
+    )
+    allowed_hosts: str = Field(
+        "",
+        description="Extra comma-separated host names the server answers to (besides "
+        "localhost, IP addresses, the bound host and the allowed origins).",
+    )
+    max_upload_files: int = Field(10, ge=1, description="Most files in one upload.")
+    token_attempts_per_minute: int = Field(
+        5, ge=1, description="Wrong admin-token attempts per client per minute before 429."
+    )
 
 
 class Settings(BaseSettings):

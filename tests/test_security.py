@@ -22,7 +22,6 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-from assistant.types import Answer  # noqa: E402
 from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
 from tests.test_ui_server import loopback_only, serve, ui_settings  # noqa: E402
 
@@ -111,7 +110,11 @@ def queue_event(
     session = uuid.uuid4().hex[:10]
     body = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None}
     with httpx.Client(timeout=15, headers=headers) as client:
-        joined = client.post(f"{url}/gradio_api/queue/join", json=body)
+        joined = client.post(
+            f"{url}/gradio_api/queue/join",
+            content=json.dumps(body),  # ASCII escapes, so lone surrogates can travel
+            headers={"Content-Type": "application/json"},
+        )
         if joined.status_code != 200:
             return joined.status_code, joined.text
         text = []
@@ -123,6 +126,13 @@ def queue_event(
                 if '"process_completed"' in line or '"close_stream"' in line:
                     break
         return 200, "\n".join(text)
+
+
+def chat_call(url: str, question: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """The UI's ``/chat`` API event through the queue, as the Gradio client sends it."""
+    chat = next(d for d in gradio_config(url)["dependencies"] if d.get("api_name") == "chat")
+    data = [question] + [None] * (len(chat["inputs"]) - 1)
+    return queue_event(url, chat["id"], data, headers)
 
 
 ATTACKED_PATHS = ["/etc/passwd", "/proc/self/environ"]
@@ -163,9 +173,7 @@ def test_no_ui_event_copies_or_returns_a_client_named_file(
 @pytest.mark.server()
 def test_chat_still_works_after_the_attacks(server: dict) -> None:
     """The legitimate chat event answers; its history lives on the server."""
-    config = gradio_config(server["url"])
-    respond = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
-    status, text = queue_event(server["url"], respond["id"], ["Which countries opposed it?"])
+    status, text = chat_call(server["url"], "Which countries opposed it?")
     assert status == 200
     assert "Germany, Italy, Spain and Poland" in text
 
@@ -217,7 +225,7 @@ def test_uploads_need_the_token_first_and_are_capped(server: dict, cache_dir: Pa
 
     def big() -> Iterator[bytes]:  # chunked: no Content-Length to refuse it early
         yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n\r\n'
-        for _ in range(200):
+        for _ in range(300):
             yield b"x" * 1024
         yield b"\r\n--b--\r\n"
 
@@ -232,13 +240,18 @@ def test_uploads_need_the_token_first_and_are_capped(server: dict, cache_dir: Pa
 
     got = httpx.post(
         f"{url}/api/upload",
-        files=[*multipart(["notes.txt"]), ("files", ("tool.exe", b"MZ", "application/x"))],
+        files=[
+            *multipart(["notes.txt"]),
+            ("files", ("tool.exe", b"MZ", "application/x")),
+            ("files", ("huge.md", b"y" * 60_000, "text/markdown")),
+        ],
         headers=auth,
     )
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["added"] == ["notes.txt"]
-    assert body["refused"][0]["name"] == "tool.exe"
+    assert [r["name"] for r in body["refused"]] == ["tool.exe", "huge.md"]
+    assert "0.05 MB upload limit" in body["refused"][1]["reason"]
     assert str(data_dir) not in got.text and "/tmp" not in got.text
     assert fake.ingested == [[uploads / "notes.txt"]]
     assert not staging.exists() or files_under(staging) == []
@@ -292,9 +305,7 @@ def test_gradio_chat_routes_count_against_the_same_limit(server: dict) -> None:
             headers={"X-Forwarded-For": f"203.0.113.{i}"},
         )
         codes.append(got.status_code)
-    config = gradio_config(url)
-    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
-    status, _ = queue_event(url, chat["id"], ["Which countries opposed it?"])
+    status, _ = chat_call(url, "Which countries opposed it?")
     codes.append(status)
     assert codes[:6] == [200] * 6, codes
     assert codes[6:] == [429] * 3, codes
@@ -319,48 +330,74 @@ def test_a_trusted_proxy_names_the_client(server: dict) -> None:
 # --- planted citation markers ----------------------------------------------------------
 
 
-PLANTED = "Officials cited three sources [1] [2] [3] for the claim."
+PLANTED = (
+    "Officials cited three sources [1] [2] [3] for the claim that the harbour expansion "
+    "will double cargo traffic."
+)
+PLANTED_DOC = (
+    "Harbour report\n\nThe harbour authority published its annual report on Tuesday. "
+    f"{PLANTED} The mayor welcomed the report and thanked the dock workers.\n"
+)
+PLANTED_Q = "How many sources did officials cite for the harbour expansion claim?"
 
 
-class PlantingFake(FakeAssistant):
-    """A document whose sentence carries markers; the answer quotes it verbatim."""
+@pytest.fixture(scope="module")
+def planted_assistant(embedder, tmp_path_factory: pytest.TempPathFactory):
+    """A real assistant (real model, Chroma, extractive answerer) over the planted document."""
+    from assistant.core import Assistant
+    from assistant.settings import Settings
 
-    def __init__(self) -> None:
-        super().__init__({"sources": PLANTED})
-        self.text = self.text + "\n" + PLANTED + "\n"
-
-    def answer(self, question, history=None):  # type: ignore[no-untyped-def]
-        from assistant.citations import neutralize_quoted_markers
-
-        base = super().answer(question, history)
-        extra = [self._citation(n, self.replies["sources"], True) for n in (2, 3)]
-        answer = Answer(**{**base.model_dump(), "citations": [*base.citations, *extra]})
-        return neutralize_quoted_markers(answer)
+    root = tmp_path_factory.mktemp("planted")
+    doc = root / "harbour.txt"
+    doc.write_text(PLANTED_DOC)
+    assistant = Assistant(Settings(data_dir=root / "data"), embedder=embedder)
+    assistant.ingest([doc])
+    return assistant
 
 
-def test_quoted_markers_are_inert_and_spans_stay_exact() -> None:
-    """Finding 5 (answer level): the quote's [2] [3] cannot become citation links."""
-    fake = PlantingFake()
-    answer = fake.answer("What sources?")
-    assert answer.answer.endswith("[1]") and answer.answer.count("[") == 1
-    for c in answer.citations:
-        assert fake.text[c.start : c.end] == c.text == PLANTED
+def live_markers(answer: dict[str, Any]) -> list[str]:
+    import re
+
+    return re.findall(r"\[(\d+)\]", answer["answer"])
+
+
+def test_quoted_markers_are_inert_and_spans_stay_exact(planted_assistant) -> None:
+    """Finding 5 (answer level): the quote's [1] [2] [3] cannot become citation links."""
     from assistant.ui.render import chat_markdown
 
-    html = chat_markdown(answer, 0)
-    assert html.count('class="cite-ref"') == 1
+    answer = planted_assistant.answer(PLANTED_Q)
+    assert not answer.abstained
+    quoted = [c for c in answer.citations if c.text == PLANTED]
+    assert quoted, answer
+    text = planted_assistant.document(quoted[0].doc_id).text
+    assert all(text[c.start : c.end] == c.text for c in answer.citations)
+    assert "［1］ ［2］ ［3］" in answer.answer
+    markers = live_markers(answer.model_dump())
+    assert len(markers) == len(answer.citations)  # only the answerer's own markers are live
+    assert chat_markdown(answer, 0).count('class="cite-ref"') == len(markers)
 
 
-@pytest.mark.server(fake=PlantingFake())
-def test_quoted_markers_are_inert_in_the_api_and_ui(server: dict) -> None:
-    """Finding 5 (server level): API answer and the UI's chat show one live marker."""
-    url = server["url"]
-    got = httpx.post(f"{url}/api/ask", json={"question": "What sources?"}).json()
-    assert got["answer"].count("[") == 1 and got["citations"][1]["text"] == PLANTED
-    config = gradio_config(url)
-    respond = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
-    status, text = queue_event(url, respond["id"], ["What sources?"])
-    assert status == 200 and "[2] [3]" not in text
+def test_quoted_markers_are_inert_in_the_api_and_ui(
+    planted_assistant, tmp_path: Path, cache_dir: Path
+) -> None:
+    """Finding 5 (server level): the API answer and the UI's chat link only real markers."""
+    settings = ui_settings(tmp_path / "data")
+    with loopback_only(), serve(lambda: planted_assistant, settings) as base:
+        url = base.rstrip("/")
+        got = httpx.post(f"{url}/api/ask", json={"question": PLANTED_Q}, timeout=60).json()
+        assert PLANTED in [c["text"] for c in got["citations"]]
+        assert "[1] [2] [3]" not in got["answer"]
+        assert len(live_markers(got)) == len(got["citations"])
+        status, text = chat_call(url, PLANTED_Q)
+        assert status == 200
+        final = next(
+            json.loads(line.removeprefix("data: "))
+            for line in reversed(text.splitlines())
+            if '"process_completed"' in line
+        )
+        shown = final["output"]["data"][0]
+        assert PLANTED not in shown and "[1] [2] [3]" not in shown
+        assert len(live_markers({"answer": shown})) == len(got["citations"])
 
 
 # --- leaks ---------------------------------------------------------------------------
@@ -407,9 +444,7 @@ def test_foreign_host_headers_are_refused(server: dict) -> None:
         got = httpx.get(f"{url}{route}", headers={"Host": "rebind.evil.example:7860"})
         assert got.status_code == 400, route
         assert "evil" not in got.text
-    config = gradio_config(url)
-    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
-    status, _ = queue_event(url, chat["id"], ["Opposed?"], headers={"Host": "evil.example"})
+    status, _ = chat_call(url, "Opposed?", headers={"Host": "evil.example"})
     assert status == 400
     for host in ("localhost", f"127.0.0.1:{server['settings'].server.port}", "[::1]:80"):
         assert httpx.get(f"{url}/healthz", headers={"Host": host}).status_code == 200, host
@@ -445,9 +480,7 @@ def test_bad_unicode_is_a_clear_400(server: dict, bad: str) -> None:
                 continue  # the OpenAI-compatible route is optional
             assert got.status_code == 400, (route, got.status_code, got.text[:200])
             assert "Unicode" in got.json()["error"]
-    config = gradio_config(url)
-    chat = next(d for d in config["dependencies"] if d.get("api_name") == "chat")
-    status, text = queue_event(url, chat["id"], [bad])
+    status, text = chat_call(url, bad)
     assert status == 200 and "Unicode" in text and "Something went wrong" not in text
     assert httpx.get(f"{url}/healthz").status_code == 200
 
@@ -475,8 +508,19 @@ def test_bad_unicode_in_an_upload_name_is_a_400(server: dict) -> None:
 def test_head_answers_on_every_get_route(server: dict) -> None:
     """Finding 8: HEAD gets the GET status and headers, with no body."""
     url = server["url"]
-    for route in ("/embed.js", "/widget", "/widget.js", "/widget.css", "/healthz", "/docs",
-                  "/gradio.js", "/", "/api/documents", "/openapi.json", "/config"):
+    for route in (
+        "/embed.js",
+        "/widget",
+        "/widget.js",
+        "/widget.css",
+        "/healthz",
+        "/docs",
+        "/gradio.js",
+        "/",
+        "/api/documents",
+        "/openapi.json",
+        "/config",
+    ):
         got = httpx.head(f"{url}{route}")
         assert got.status_code == 200, route
         assert got.content == b"", route
@@ -490,9 +534,10 @@ def test_static_assets_revalidate_with_304(server: dict) -> None:
         first = httpx.get(f"{url}{route}")
         etag, modified = first.headers.get("etag"), first.headers.get("last-modified")
         assert etag and modified, route
-        assert "no-cache" in first.headers["cache-control"] or "max-age" in first.headers[
-            "cache-control"
-        ]
+        assert (
+            "no-cache" in first.headers["cache-control"]
+            or "max-age" in first.headers["cache-control"]
+        )
         again = httpx.get(f"{url}{route}", headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b"", route
         assert httpx.head(f"{url}{route}", headers={"If-None-Match": etag}).status_code == 304

@@ -23,7 +23,7 @@ import uvicorn  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from assistant.server import create_app  # noqa: E402
+from assistant.server import create_app, uvicorn_config  # noqa: E402
 from assistant.service import AssistantAPI  # noqa: E402
 from assistant.settings import ServerSettings, Settings  # noqa: E402
 from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
@@ -91,8 +91,8 @@ def serve(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> Iter
     port = free_port()
     settings.server.port = port
     app = create_app(settings, get_assistant=get_assistant)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    config = uvicorn_config(
+        app, settings, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -52,6 +52,9 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
     h = Handlers(get_assistant, settings)
     limit = settings.server.concurrency
     with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
+        # The chat as shown lives on the server: a client-sent Chatbot value would be
+        # post-processed as files (a FileData naming /etc/passwd), so no event takes one.
+        shown = gr.State([])
         history = gr.State([])  # plain {"role", "content"} turns for the assistant
         turns = gr.State([])  # each answer with its question, for the sources panel
         pending = gr.State("")  # the question being answered
@@ -104,8 +107,8 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
                 docs_table = gr.Dataframe(
                     headers=render.DOCUMENT_HEADERS, interactive=False, elem_id="documents"
                 )
-                refresh = gr.Button("Refresh", size="sm")
-                added = _upload_panel(h, settings)
+                refresh = gr.Button("Refresh", size="sm", elem_id="docs-refresh")
+                _upload_panel(settings)
 
         # The /chat API: hidden components, per-session history in a State.
         with gr.Row(visible=False):
@@ -121,10 +124,14 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         def unlock() -> Any:
             return gr.update(interactive=True)
 
+        def respond(question: str, chat: ChatMessages, hist: ChatMessages, t: Turns) -> Any:
+            for now, plain, answered, src in h.respond(question, chat, hist, t):
+                yield now, now, plain, answered, src
+
         answer_kwargs: dict[str, Any] = {
-            "fn": h.respond,
-            "inputs": [pending, chatbot, history, turns],
-            "outputs": [chatbot, history, turns, sources],
+            "fn": respond,
+            "inputs": [pending, shown, history, turns],
+            "outputs": [chatbot, shown, history, turns, sources],
             "concurrency_limit": limit,
             "concurrency_id": "answer",
             "api_visibility": "private",
@@ -145,13 +152,13 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         example_event.then(unlock, None, msg, queue=False, api_visibility="private")
 
         def start_over() -> tuple[Any, ...]:
-            return [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
+            return [], [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
 
         for trigger in (restart.click, chatbot.clear):  # the chat's own bin starts over too
             trigger(
                 start_over,
                 None,
-                [chatbot, history, turns, sources, docview, msg],
+                [chatbot, shown, history, turns, sources, docview, msg],
                 cancels=[asked_event, example_event],
                 queue=False,
                 api_visibility="private",
@@ -204,35 +211,31 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         }
         docs_tab.select(**list_kwargs)
         refresh.click(**list_kwargs)
-        if added is not None:
-            added.then(**list_kwargs)
 
     demo.queue(default_concurrency_limit=limit)
     return demo
 
 
-def _upload_panel(h: Handlers, settings: Settings) -> Any:
+def _upload_panel(settings: Settings) -> None:
     """Upload controls when an admin token is configured, else a note saying why not.
 
-    Returns the upload event (to refresh the table after it), or ``None``.
+    The controls are a plain form that posts to ``POST /api/upload`` with the token in the
+    ``Authorization`` header, so the server checks the token before it reads a byte; Gradio's
+    own upload route (which writes first and asks later) is never used.
     """
     if not settings.admin_token:
         gr.Markdown(
             "Adding documents here is off. An administrator can turn it on by setting "
             "`ASSISTANT_ADMIN_TOKEN`, or index files with `assistant ingest PATH`."
         )
-        return None
-    kinds = " ".join(uploads.ALLOWED_SUFFIXES)
+        return
     with gr.Accordion("Add documents", open=False):
-        token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
-        files = gr.File(
-            label=f"Files ({kinds}; up to {settings.server.max_upload_mb:g} MB each)",
-            file_count="multiple",
-            type="filepath",
-            elem_id="upload-files",
+        gr.HTML(
+            assets.upload_form_html(
+                uploads.ALLOWED_SUFFIXES,
+                settings.server.max_upload_mb,
+                settings.server.max_upload_files,
+            ),
+            elem_id="upload-panel",
+            js_on_load=assets.UPLOAD_JS,
         )
-        add = gr.Button("Add to index", variant="primary")
-        status = gr.Markdown(elem_id="upload-status")
-    return add.click(
-        h.upload, [token, files], [status], api_visibility="private", concurrency_limit=1
-    )

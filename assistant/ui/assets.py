@@ -7,7 +7,9 @@ arguments: this way the UI looks and works the same however the server mounts it
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Sequence
 
 CSS = """
 a.cite-ref { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px;
@@ -90,4 +92,71 @@ const scrollToCited = () => {
 };
 watch('value', scrollToCited);
 scrollToCited();
+"""
+
+
+def upload_form_html(suffixes: Sequence[str], max_mb: float, max_files: int) -> str:
+    """The upload form: admin token, files, a button and a status line (filled by UPLOAD_JS)."""
+    kinds = " ".join(suffixes)
+    label = html.escape(f"Files ({kinds}; up to {max_files} files of {max_mb:g} MB each)")
+    accept = html.escape(",".join(suffixes))
+    return (
+        '<form class="upload-form" onsubmit="return false">'
+        '<label id="admin-token">Admin token '
+        '<input type="password" name="token" autocomplete="off" required></label>'
+        f'<label id="upload-files">{label} '
+        f'<input type="file" name="files" multiple accept="{accept}"></label>'
+        '<ul class="upload-chosen" aria-label="Chosen files"></ul>'
+        '<button type="submit" class="lg primary">Add to index</button>'
+        '<div id="upload-status" role="status" aria-live="polite"></div>'
+        "</form>"
+    )
+
+
+# Posts the chosen files to /api/upload with the token as a Bearer header and shows the
+# server's verdict as text (never HTML); a successful upload refreshes the Documents table.
+UPLOAD_JS = """
+const form = element.querySelector('form.upload-form');
+if (form && !form.dataset.ready) {
+  form.dataset.ready = '1';
+  const input = form.querySelector('input[type=file]');
+  const chosen = form.querySelector('.upload-chosen');
+  const status = form.querySelector('#upload-status');
+  const say = (lines) => {
+    status.replaceChildren(...lines.map((line) => {
+      const p = document.createElement('div'); p.textContent = line; return p;
+    }));
+  };
+  input.addEventListener('change', () => {
+    chosen.replaceChildren(...Array.from(input.files).map((f) => {
+      const li = document.createElement('li'); li.setAttribute('role', 'row');
+      li.textContent = f.name; return li;
+    }));
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = form.querySelector('input[name=token]').value.trim();
+    if (!input.files.length) { say(['Choose one or more files first.']); return; }
+    const body = new FormData();
+    Array.from(input.files).forEach((f) => body.append('files', f, f.name));
+    say(['Uploading…']);
+    let res, data;
+    try {
+      res = await fetch('api/upload', {method: 'POST', body: body,
+        headers: {'Authorization': 'Bearer ' + token}, credentials: 'omit'});
+      data = await res.json();
+    } catch (err) {
+      say(['Not uploaded: the server did not answer.']); return;
+    }
+    if (!res.ok) { say([data.error || ('Not uploaded (' + res.status + ').')]); return; }
+    const lines = [];
+    (data.added || []).forEach((n) => lines.push(n + ' added'));
+    (data.refused || []).forEach((r) => lines.push(r.name + ' refused: ' + r.reason));
+    (data.errors || []).forEach((e) => lines.push(e));
+    if (data.summary) lines.push(data.summary);
+    say(lines);
+    const refresh = document.querySelector('#docs-refresh');
+    if (refresh && (data.added || []).length) refresh.click();
+  });
+}
 """

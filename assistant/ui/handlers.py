@@ -15,6 +15,7 @@ from typing import Any
 from assistant.errors import AssistantError
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
+from assistant.textguard import require_valid_unicode, unicode_problem
 from assistant.types import Answer, Citation, DocumentText
 from assistant.ui import render, uploads
 
@@ -66,6 +67,16 @@ class Handlers:
         """
         question = (question or "").strip()
         if not question:
+            return
+        problem = unicode_problem(question)
+        if problem:
+            message = f"The question is not valid Unicode text: it contains {problem}."
+            yield (
+                [*chat, {"role": "assistant", "content": render.error_markdown(message)}],
+                history,
+                turns,
+                render.sources_placeholder(),
+            )
             return
         chat = [*chat, {"role": "user", "content": render.escape_markdown(question)}]
         shown = [*chat, {"role": "assistant", "content": THINKING}]
@@ -129,6 +140,7 @@ class Handlers:
 
         Raises ``AssistantError`` with a message safe to show.
         """
+        require_valid_unicode(message or "", "question")
         for item in stream_answer(self.get_assistant(), message or "", history or []):
             if isinstance(item, Answer):
                 history = [
