@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from assistant.errors import AssistantError, DocumentError, InputError, NotFoundError
 from assistant.runtime import LazyAssistant
+from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode
@@ -150,7 +151,7 @@ async def _events(rt: Runtime, item: object, pieces: Iterator[str | Answer]) -> 
             item = await rt.call(next, pieces, _DONE)
         yield _sse("error", {"error": "The answer ended unexpectedly; please try again."})
     except AssistantError as exc:
-        yield _sse("error", {"error": str(exc)})
+        yield _sse("error", {"error": scrub_paths(str(exc))})
     except Exception:
         log.exception("Streaming an answer failed.")
         yield _sse("error", {"error": "Something went wrong; see the server log."})
@@ -182,16 +183,15 @@ async def healthz(request: Request) -> JSONResponse:
     """200 while alive (model loading or loaded); 503 when the assistant failed to start."""
     lazy = _runtime(request).lazy
     if lazy.error is not None:
-        return JSONResponse(
-            Health(ok=False, model_loaded=False, error=str(lazy.error)).model_dump(), 503
-        )
+        error = scrub_paths(str(lazy.error))
+        return JSONResponse(Health(ok=False, model_loaded=False, error=error).model_dump(), 503)
     health = Health(ok=True, model_loaded=lazy.ready)
     if lazy.ready:
         try:
             health.documents = len(await anyio.to_thread.run_sync(lazy.get().documents))
         except AssistantError as exc:
             return JSONResponse(
-                Health(ok=False, model_loaded=True, error=str(exc)).model_dump(), 503
+                Health(ok=False, model_loaded=True, error=scrub_paths(str(exc))).model_dump(), 503
             )
     return JSONResponse(health.model_dump())
 
@@ -252,7 +252,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_assistant_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AssistantError)
-        return JSONResponse({"error": str(exc)}, status_for(exc))
+        return JSONResponse({"error": scrub_paths(str(exc))}, status_for(exc))
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.errors import ConfigError
 from assistant.security import peek_body, send_json
 
+log = logging.getLogger(__name__)
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDING_HEADERS = {
     b"x-forwarded-for",
@@ -175,7 +177,10 @@ class HostCheckMiddleware:
 
 
 class HeadMiddleware:
-    """HEAD is GET without the body, on every route."""
+    """HEAD is GET without the body, on every route.
+
+    The body is cut as soon as the headers are out, so HEAD on a stream ends at once.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -184,18 +189,14 @@ class HeadMiddleware:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-        done = False
+        started = False
 
         async def bodiless(message: Message) -> None:
-            nonlocal done
-            if done:
-                return
-            if message["type"] == "http.response.body":
-                done = not message.get("more_body", False)
-                if done:
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return
-            await send(message)
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                await send(message)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         await self.app({**scope, "method": "GET"}, receive, bodiless)
 
@@ -300,6 +301,7 @@ class GradioGuardMiddleware:
             await self.app(scope, receive, send)
             return
         if not gradio_route_allowed(scope["method"], scope["path"]):
+            log.debug("refused Gradio route %s %s", scope["method"], scope["path"])
             await send_json(send, 404, {"error": "Not found.", "detail": "Not found."})
             return
         if scope["method"] == "POST" and GRADIO_EVENT_POSTS.fullmatch(scope["path"]):

@@ -8,6 +8,7 @@ the same rules also cover the mounted Gradio app.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -62,6 +63,35 @@ def allowed_origins(settings: Settings) -> list[str]:
             normalize_origin(f"http://{'[' + host + ']' if ':' in host else host}:{port}")
         )
     return origins
+
+
+_PART = r"[^\s/\\\"'`<>|:]"
+_ABS_PATH = re.compile(rf"(?<![\w.:/~-])(?:/|[A-Za-z]:\\)(?:{_PART}+[/\\])+{_PART}*")
+
+
+def scrub_paths(message: str) -> str:
+    """A message for clients: absolute server paths cut down to their last part.
+
+    Errors such as "Prompt file /home/me/prompts/answer.txt ..." are meant for the owner;
+    the server log keeps them whole, the client sees "answer.txt".
+    """
+    return _ABS_PATH.sub(lambda m: re.split(r"[/\\]", m.group(0).rstrip("/\\"))[-1], message)
+
+
+def client_key(address: str) -> str:
+    """The rate-limit key of a client: its IPv4 address, or its IPv6 /64 network.
+
+    One IPv6 host usually holds a whole /64, so keying by address would let it rotate.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def frame_ancestors(origins: list[str]) -> str:
@@ -164,10 +194,11 @@ def fn_index_of(body: bytes) -> int | None:
 class RateLimitMiddleware:
     """429 with ``Retry-After`` when one client sends too many requests that compute answers.
 
-    Counted: every ``/api/`` and ``/v1/`` request, and the Gradio routes that run an answer
-    (``/gradio_api/call/*``, ``/run/*``, and queue joins of the events in ``answer_events``,
-    filled in once the UI is mounted; a join whose event cannot be read counts too). The
-    client is ``scope["client"]``, which ``gateway.ClientAddressMiddleware`` has settled.
+    Counted: every ``/api/`` and ``/v1/`` request, every ``/gradio_api/call/*`` (the
+    ``/chat`` API), and queue joins and direct runs of the events in ``answer_events``
+    (filled in once the UI is mounted; a request whose event cannot be read counts too), so
+    opening a citation or the Documents tab is free. The client is ``scope["client"]``, which
+    ``gateway.ClientAddressMiddleware`` has settled.
     """
 
     def __init__(
@@ -185,7 +216,7 @@ class RateLimitMiddleware:
         counted = path.startswith(ANSWER_PREFIXES)
         if scope["method"] == "POST" and GRADIO_ANSWER_ROUTES.fullmatch(path):
             counted = True
-            if path == "/gradio_api/queue/join":
+            if not path.startswith("/gradio_api/call/"):  # queue joins and direct runs
                 receive, body = await peek_body(receive, _PEEK_BYTES)
                 index = fn_index_of(body)
                 counted = index is None or index in self.answer_events
@@ -193,7 +224,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.limiter.check(client[0] if client else "unknown")
+        wait = self.limiter.check(client_key(client[0]) if client else "unknown")
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             message = (

@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from assistant.errors import AssistantError
-from assistant.security import RateLimiter
+from assistant.security import RateLimiter, client_key, scrub_paths
 from assistant.settings import Settings
 from assistant.textguard import unicode_problem
 from assistant.ui import uploads
@@ -57,6 +58,18 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status, headers=headers)
 
 
+def same_or_allowed_origin(request: Request, origins: list[str]) -> bool:
+    """True without an ``Origin`` (not a browser), for our own page, or a listed origin."""
+    origin = (request.headers.get("origin") or "").lower()
+    if not origin or "*" in origins or origin in origins:
+        return True
+    own = urlsplit(origin)
+    return own.netloc == request.headers.get("host", "").lower() and own.scheme in (
+        "http",
+        "https",
+    )
+
+
 def name_problem(name: str) -> str | None:
     """Why an upload's file name is unusable as text (bad Unicode, undecodable bytes)."""
     problem = unicode_problem(name)
@@ -86,9 +99,8 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
     )
     async def upload(request: Request) -> JSONResponse:
         """Multipart field ``files`` (one or more); needs ``Authorization: Bearer TOKEN``."""
-        client = request.client.host if request.client else "unknown"
-        origin = request.headers.get("origin")
-        if origin and "*" not in origins and origin.lower() not in origins:
+        client = client_key(request.client.host) if request.client else "unknown"
+        if not same_or_allowed_origin(request, origins):
             return _error(403, "Uploads are only accepted from this server's own pages.")
         if wait := guesses.waiting(client):
             wait = max(1, math.ceil(wait))
@@ -150,7 +162,7 @@ def _strip_paths(text: str, dest: Path) -> str:
     """Ingest messages name files by path; clients see the upload name only."""
     for folder in {str(dest), str(dest.resolve())}:
         text = text.replace(folder + os.sep, "")
-    return text
+    return scrub_paths(text)
 
 
 def _store(files: list[UploadFile], dest: Path, max_mb: float) -> uploads.UploadResult:

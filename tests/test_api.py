@@ -18,6 +18,8 @@ from assistant.settings import ServerSettings, Settings
 from assistant.types import Answer
 from tests.fakes import FakeAssistant
 
+LOCAL = "http://localhost"  # the Host check refuses TestClient's default testserver
+
 OPPOSED = "Which countries opposed Macron's proposal?"
 OPPOSED_SENTENCE = "Germany, Italy, Spain and Poland immediately opposed the idea."
 
@@ -40,7 +42,7 @@ def fake() -> FakeAssistant:
 @pytest.fixture(scope="module")
 def client(fake: FakeAssistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     app = create_app(make_settings(tmp_path_factory.mktemp("data")), get_assistant=lambda: fake)
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         yield c
 
 
@@ -124,7 +126,7 @@ def test_healthz_answers_while_the_model_loads(tmp_path: Path) -> None:
         return FakeAssistant()
 
     app = create_app(make_settings(tmp_path), get_assistant=slow_build)
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         loading = c.get("/healthz")
         assert loading.status_code == 200
         assert loading.json()["model_loaded"] is False
@@ -138,7 +140,7 @@ def test_a_failed_build_is_a_clean_error(tmp_path: Path) -> None:
         raise StoreError("Chroma at http://chroma:8000 cannot be reached.")
 
     app = create_app(make_settings(tmp_path), get_assistant=broken)
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         response = c.post("/api/ask", json={"question": OPPOSED})
         assert response.status_code == 503
         assert response.json() == {"error": "Chroma at http://chroma:8000 cannot be reached."}
@@ -152,7 +154,7 @@ def test_an_unexpected_error_shows_no_traceback(tmp_path: Path) -> None:
             raise RuntimeError("secret internals")
 
     app = create_app(make_settings(tmp_path), get_assistant=Exploding)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, base_url=LOCAL, raise_server_exceptions=False) as c:
         response = c.post("/api/ask", json={"question": OPPOSED})
     assert response.status_code == 500
     assert response.json() == {"error": "Something went wrong; see the server log."}
@@ -217,7 +219,7 @@ def test_configured_origins_replace_the_local_defaults(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     settings.allowed_origins = "https://news.example/, http://blog.example:8080"
     assert allowed_origins(settings) == ["https://news.example", "http://blog.example:8080"]
-    with TestClient(create_app(settings, get_assistant=FakeAssistant)) as c:
+    with TestClient(create_app(settings, get_assistant=FakeAssistant), base_url=LOCAL) as c:
         ok = c.get("/api/documents", headers={"Origin": "https://news.example"})
         assert ok.headers["access-control-allow-origin"] == "https://news.example"
         local = c.get("/api/documents", headers={"Origin": "http://localhost:7860"})
@@ -252,7 +254,7 @@ def test_csp_limits_who_may_frame_the_widget_and_ui(client: TestClient) -> None:
 
 def test_rate_limit_per_client(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, rate_limit_per_minute=3), get_assistant=FakeAssistant)
-    with TestClient(app) as c:
+    with TestClient(app, base_url=LOCAL) as c:
         assert [c.get("/api/documents").status_code for _ in range(3)] == [200, 200, 200]
         limited = c.get("/api/documents", headers={"Origin": "http://localhost:7860"})
         assert limited.status_code == 429
@@ -337,7 +339,7 @@ def test_real_assistant_answers_with_exact_spans(
     """The real model and Chroma, built by the server's own background loader."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
-    with TestClient(create_app(make_settings(tmp_path / "data"))) as c:
+    with TestClient(create_app(make_settings(tmp_path / "data")), base_url=LOCAL) as c:
         response = c.post(
             "/api/ask",
             json={"question": "How many leaders attended the Coalition of the Willing meeting?"},

@@ -28,6 +28,8 @@ from assistant.server import create_app
 from assistant.settings import ServerSettings, Settings
 from tests.conftest import SAMPLE
 
+LOCAL = "http://localhost"  # the Host check refuses TestClient's default testserver
+
 pytestmark = pytest.mark.integration
 
 LEADERS_Q = "How many leaders attended the Coalition of the Willing meeting?"
@@ -99,7 +101,8 @@ def serving(chroma: ChromaProcess, tmp_path: Path, embedder) -> Iterator[tuple[T
     )
     assistant = Assistant(settings, embedder=embedder)
     assert assistant.ingest([SAMPLE]).ok
-    with TestClient(create_app(settings, get_assistant=lambda: assistant)) as client:
+    app = create_app(settings, get_assistant=lambda: assistant)
+    with TestClient(app, base_url=LOCAL) as client:
         yield client, assistant
 
 

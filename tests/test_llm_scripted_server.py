@@ -31,6 +31,8 @@ from tests.scripted_llm import (
     well_cited,
 )
 
+LOCAL = "http://localhost"  # the Host check refuses TestClient's default testserver
+
 pytestmark = pytest.mark.integration
 
 
@@ -134,7 +136,7 @@ def test_api_streams_the_llm_tokens(data_dir: Path, embedder: Any) -> None:
     with ScriptedServer(well_cited) as server:
         assistant = make(data_dir, embedder, server.url)
         app = create_app(assistant.settings, get_assistant=lambda: assistant)
-        with TestClient(app) as client:
+        with TestClient(app, base_url=LOCAL) as client:
             response = client.post("/api/ask/stream", json={"question": QUESTION})
     events = [block for block in response.text.split("\n\n") if block.strip()]
     tokens = [e for e in events if e.startswith("event: token")]

@@ -403,13 +403,34 @@ def test_quoted_markers_are_inert_in_the_api_and_ui(
 # --- leaks ---------------------------------------------------------------------------
 
 
-@pytest.mark.server()
+class PathFake(Recording):
+    """Documents that know where they sit on the server; a store error that names a path."""
+
+    def document(self, doc_id):  # type: ignore[no-untyped-def]
+        doc = super().document(doc_id)
+        return doc.model_copy(update={"path": f"/srv/secret-place/docs/{doc.source}"})
+
+    def answer(self, question, history=None):  # type: ignore[no-untyped-def]
+        if "store" in question:
+            from assistant.errors import StoreError
+
+            raise StoreError("Cannot open the index at /srv/secret-place/data/chroma: denied.")
+        return super().answer(question, history)
+
+
+@pytest.mark.server(fake=PathFake())
 def test_no_server_paths_or_internals_reach_clients(server: dict) -> None:
     """Finding 6: documents list names, errors carry no paths, tracebacks or pydantic."""
     url = server["url"]
     listed = httpx.get(f"{url}/api/documents").json()
-    assert listed and all("/" not in d.get("path", "") for d in listed)
-    assert all(d["path"] in ("", d["source"]) for d in listed)
+    assert listed and [d["path"] for d in listed] == ["coalition-of-the-willing.txt"]
+    one = httpx.get(f"{url}/api/documents/{listed[0]['doc_id']}").json()
+    assert one["path"] == "coalition-of-the-willing.txt"
+    broken = httpx.post(f"{url}/api/ask", json={"question": "Is the store there?"})
+    assert broken.status_code == 503 and "chroma" in broken.json()["error"]
+    status, text = chat_call(url, "Is the store there?")
+    assert status == 200 and "chroma" in text
+    assert "secret-place" not in broken.text + text
 
     probes = [
         httpx.post(f"{url}/api/ask", json={"question": 42}),
@@ -425,7 +446,8 @@ def test_no_server_paths_or_internals_reach_clients(server: dict) -> None:
     ]
     for got in probes:
         assert got.status_code >= 400, got.request.url
-        for leak in ("pydantic", "Traceback", "site-packages", "/etc/", str(SAMPLE.parent)):
+        leaks = ("pydantic", "Traceback", "site-packages", "/etc/", str(SAMPLE.parent), "secret")
+        for leak in leaks:
             assert leak not in got.text, (got.request.url, got.text[:300])
         assert "root:x:0:0" not in got.text
         assert "input_value" not in got.text and '"loc"' not in got.text

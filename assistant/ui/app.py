@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.ui import assets, render, uploads
@@ -189,7 +190,7 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
             try:
                 yield from h.api_chat(message, hist)
             except AssistantError as exc:
-                raise gr.Error(str(exc)) from exc
+                raise gr.Error(scrub_paths(str(exc))) from exc
             except Exception as exc:  # the client gets a clean message, the log the traceback
                 log.exception("the /chat API failed")
                 raise gr.Error("Something went wrong; see the server log.") from exc

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode, unicode_problem
 from assistant.types import Answer, Citation, DocumentText
-from assistant.ui import render, uploads
+from assistant.ui import render
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Handlers:
                 yield [*chat, {"role": "assistant", "content": text}], history, turns, pending
             texts = document_texts(assistant, final.citations)
         except AssistantError as exc:
-            error = {"role": "assistant", "content": render.error_markdown(str(exc))}
+            error = {"role": "assistant", "content": render.error_markdown(scrub_paths(str(exc)))}
             yield [*chat, error], history, turns, render.sources_placeholder()
             return
         except Exception:  # a person sees a clean message, the log the traceback
@@ -129,7 +129,7 @@ class Handlers:
             doc: DocumentText = assistant.document(cited.doc_id)
         except AssistantError as exc:
             sources = render.sources_html(answer, {}, turn, n, question)
-            return sources, render.document_placeholder(str(exc))
+            return sources, render.document_placeholder(scrub_paths(str(exc)))
         sources = render.sources_html(answer, texts, turn, n, question)
         return sources, render.document_html(doc, answer.citations, n)
 
@@ -157,41 +157,6 @@ class Handlers:
         try:
             docs = self.get_assistant().documents()
         except AssistantError as exc:
-            return [], render.error_markdown(str(exc))
+            return [], render.error_markdown(scrub_paths(str(exc)))
         chunks = sum(d.chunks for d in docs)
         return render.document_rows(docs), f"{len(docs)} documents, {chunks} chunks indexed."
-
-    def upload(self, token: str, files: Sequence[str] | None) -> str:
-        """Store and index uploaded files when the admin token matches; a Markdown report."""
-        if not self.settings.admin_token:
-            return "Uploads are off on this server."
-        if not uploads.token_ok(token, self.settings.admin_token):
-            return "**Not uploaded:** the admin token is missing or wrong."
-        if not files:
-            return "Choose one or more files first."
-        dest = Path(self.settings.data_dir) / "uploads"
-        result = uploads.store_uploads(
-            [Path(f) for f in files], dest, self.settings.server.max_upload_mb
-        )
-        lines = [f"- **{render.escape_markdown(n)}** refused: {r}" for n, r in result.rejected]
-        if result.accepted:
-            try:
-                report = self.get_assistant().ingest(result.accepted)
-            except AssistantError as exc:
-                return "\n".join([render.error_markdown(str(exc)), *lines])
-            lines = [
-                *(f"- **{render.escape_markdown(p.name)}** added" for p in result.accepted),
-                *lines,
-                *_report_lines(report),
-            ]
-        return "\n".join(lines)
-
-
-def _report_lines(report: object) -> list[str]:
-    """The summary and per-file errors of an ``IngestReport`` (or a dict with ``errors``)."""
-    errors = report.get("errors") if isinstance(report, dict) else getattr(report, "errors", None)
-    lines = [f"- {render.escape_markdown(str(e))}" for e in errors or []]
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        lines.append(f"\n{render.escape_markdown(str(summary()))}")
-    return lines

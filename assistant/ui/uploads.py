@@ -1,26 +1,17 @@
-"""Checks for documents uploaded through the UI: who may upload, what, and under which name.
+"""Checks for uploaded documents: what may be uploaded, and under which name.
 
-Kept apart from Gradio so the rules are unit-tested; the UI only shows their verdicts.
+Kept apart from the HTTP route (``assistant.upload_api``) so the rules are unit-tested.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
-import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 _MAX_NAME = 120
-
-
-def token_ok(given: str | None, expected: str | None) -> bool:
-    """Whether ``given`` is the admin token; constant-time, and never true when none is set."""
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 def sanitize_filename(name: str) -> str:
@@ -54,23 +45,3 @@ class UploadResult:
 
     accepted: list[Path] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
-
-
-def store_uploads(files: list[Path], dest: Path, max_mb: float) -> UploadResult:
-    """Copy acceptable uploads into ``dest`` under sanitized names.
-
-    A file with the name of an earlier upload replaces it, so uploading a new version of a
-    document re-indexes that document instead of adding a second copy.
-    """
-    result = UploadResult()
-    dest.mkdir(parents=True, exist_ok=True)
-    for src in files:
-        name = sanitize_filename(src.name)
-        reason = rejection(name, src.stat().st_size, max_mb)
-        if reason:
-            result.rejected.append((name, reason))
-            continue
-        target = dest / name
-        shutil.copyfile(src, target)
-        result.accepted.append(target)
-    return result
