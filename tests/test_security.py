@@ -577,3 +577,79 @@ def test_server_runs_uvicorn_without_trusting_proxy_headers() -> None:
     config = uvicorn_config(object(), Settings())  # type: ignore[arg-type]
     assert config.proxy_headers is False
     assert time.monotonic() > 0
+
+
+# --- the rules, unit by unit -----------------------------------------------------------
+
+
+def test_mounted_gradio_has_its_file_checks_on_and_every_path_blocked(tmp_path: Path) -> None:
+    """Defence in depth under the event filter: Gradio's own ``_check_allowed`` applies."""
+    from starlette.routing import Mount
+
+    from assistant.server import create_app
+
+    app = create_app(ui_settings(tmp_path / "data"), get_assistant=Recording)
+    mount = next(r for r in app.router.routes if isinstance(r, Mount))
+    blocks = mount.app.get_blocks()  # type: ignore[attr-defined]
+    assert blocks.has_launched is True
+    assert blocks.allowed_paths == [] and os.path.abspath(os.sep) in blocks.blocked_paths
+    from gradio.utils import is_allowed_file
+
+    for path in ("/etc/passwd", str(tmp_path / "data" / "x")):
+        allowed, _ = is_allowed_file(Path(path), blocks.blocked_paths, [], [str(tmp_path)])
+        assert not allowed
+
+
+def test_client_address_rules() -> None:
+    from assistant.gateway import ClientAddressMiddleware, parse_networks
+    from assistant.security import client_key
+
+    mw = ClientAddressMiddleware(None, parse_networks("127.0.0.1, 10.0.0.0/8"))  # type: ignore[arg-type]
+    assert mw.client_of("203.0.113.9", ["1.2.3.4"]) == "203.0.113.9"  # untrusted peer
+    assert mw.client_of("127.0.0.1", ["1.2.3.4", "198.51.100.1", "10.1.1.1"]) == "198.51.100.1"
+    assert mw.client_of("127.0.0.1", ["10.0.0.2"]) == "127.0.0.1"  # only proxies
+    assert mw.client_of("127.0.0.1", ["not-an-ip"]) == "127.0.0.1"
+    assert (
+        client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    )
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
+    from assistant.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not an IP address"):
+        parse_networks("10.0.0.1, proxy.example")
+
+
+def test_host_rules() -> None:
+    from assistant.gateway import HostCheckMiddleware, allowed_host_names
+
+    names = allowed_host_names("127.0.0.1", ["https://news.example"], "chat.example.org")
+    check = HostCheckMiddleware(None, names)  # type: ignore[arg-type]
+    for ok in ("localhost:7860", "127.0.0.1", "[::1]:7860", "news.example", "chat.example.org"):
+        assert check.allowed(ok), ok
+    for bad in ("evil.example", "localhost.evil.example", "", "a b", "news.example.evil"):
+        assert not check.allowed(bad), bad
+
+
+def test_event_bodies_naming_files_are_recognised() -> None:
+    from assistant.gateway import gradio_route_allowed, names_a_file
+
+    assert names_a_file({"data": [[{"content": {"file": {"path": "/x", "meta": FILE_DATA_META}}}]]})
+    assert names_a_file({"data": [{"path": "/etc/passwd", "orig_name": "p"}]})
+    assert not names_a_file({"data": ["What is /etc/passwd?", None], "fn_index": 3})
+    assert gradio_route_allowed("GET", "/assets/index-abc.js")
+    assert not gradio_route_allowed("GET", "/assets/../../etc/passwd")
+    assert not gradio_route_allowed("GET", "/gradio_api/file=/etc/passwd")
+    assert not gradio_route_allowed("POST", "/gradio_api/upload")
+    assert not gradio_route_allowed("GET", "/gradio_api/proxy=http://169.254.169.254/")
+
+
+def test_messages_for_clients_lose_their_paths() -> None:
+    from assistant.security import scrub_paths
+    from assistant.textguard import unicode_problem
+
+    assert scrub_paths("Prompt file /home/me/p/answer.txt: bad") == "Prompt file answer.txt: bad"
+    assert scrub_paths(r"C:\Users\me\x.txt is gone") == "x.txt is gone"
+    assert scrub_paths("see http://example.com/a/b") == "see http://example.com/a/b"
+    assert unicode_problem("ok \u00e9\u4e2d\U0001f642") is None
+    assert "lone surrogate (U+D800)" in (unicode_problem("a\ud800") or "")
+    assert "non-character (U+10FFFF)" in (unicode_problem("a\U0010ffff") or "")
