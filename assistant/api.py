@@ -237,10 +237,22 @@ def status_for(exc: AssistantError) -> int:
     return 503
 
 
+def _bad_unicode(exc: RequestValidationError) -> bool:
+    """Pydantic's JSON parser refuses lone surrogates as "unable to parse ... unicode"."""
+    return any("unicode string" in str(err.get("msg", "")) for err in exc.errors())
+
+
 def _validation_message(exc: RequestValidationError) -> str:
+    if _bad_unicode(exc):
+        return (
+            "The request is not valid Unicode text: it contains a lone surrogate "
+            "(such as \\ud800) or bytes that are not UTF-8."
+        )
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        # Field names come from the client: bounded, and safe to encode whatever they hold.
+        where = where[:80].encode("utf-8", "backslashreplace").decode()
         parts.append(
             f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid")
         )
@@ -256,7 +268,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return JSONResponse({"error": _validation_message(exc)}, 422)
+        return JSONResponse({"error": _validation_message(exc)}, 400 if _bad_unicode(exc) else 422)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

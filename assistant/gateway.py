@@ -273,7 +273,7 @@ def gradio_route_allowed(method: str, path: str) -> bool:
     return method == "OPTIONS"
 
 
-def _event_refusal(body: bytes) -> tuple[int, str] | None:
+def _event_refusal(body: bytes, events: set[int]) -> tuple[int, str] | None:
     """Why an event request is refused before Gradio sees it, or ``None``."""
     if len(body) > EVENT_MAX_BYTES:
         return 413, "The request is too large."
@@ -283,18 +283,23 @@ def _event_refusal(body: bytes) -> tuple[int, str] | None:
         return 400, "The request is not valid JSON."
     if names_a_file(decoded):
         return 400, "This app takes no files in its events."
+    index = decoded.get("fn_index") if isinstance(decoded, dict) else None
+    if index is not None and (not isinstance(index, int) or index not in events):
+        return 404, "No such event."  # Gradio itself fails with a 500 on an unknown index
     return None
 
 
 class GradioGuardMiddleware:
     """Only the Gradio routes the app needs; Gradio's error bodies replaced by plain ones.
 
-    ``ours(scope)`` tells the app's own routes (API, widget, docs) apart from the mount.
+    ``ours(scope)`` tells the app's own routes (API, widget, docs) apart from the mount;
+    ``events`` holds the UI's event ids, filled in once the UI is mounted.
     """
 
-    def __init__(self, app: ASGIApp, ours: Callable[[Scope], bool]) -> None:
+    def __init__(self, app: ASGIApp, ours: Callable[[Scope], bool], events: set[int]) -> None:
         self.app = app
         self.ours = ours
+        self.events = events
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.ours(scope):
@@ -306,7 +311,7 @@ class GradioGuardMiddleware:
             return
         if scope["method"] == "POST" and GRADIO_EVENT_POSTS.fullmatch(scope["path"]):
             receive, body = await peek_body(receive, EVENT_MAX_BYTES + 1)
-            refusal = _event_refusal(body)
+            refusal = _event_refusal(body, self.events)
             if refusal:
                 status, text = refusal
                 await send_json(send, status, {"error": text, "detail": text})

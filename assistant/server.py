@@ -80,9 +80,10 @@ def create_app(
     install_upload_route(app, settings, origins)  # before the router's /api/ catch-all
     app.include_router(router)
     _add_static_routes(app)
-    answer_events: set[int] = set()  # the UI's answering events, known once it is mounted
+    events: set[int] = set()  # the UI's events, and those that answer: known once mounted
+    answer_events: set[int] = set()
     # Innermost first: each add_middleware wraps everything added before it.
-    app.add_middleware(GradioGuardMiddleware, ours=partial(_own_route, app))
+    app.add_middleware(GradioGuardMiddleware, ours=partial(_own_route, app), events=events)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -109,7 +110,7 @@ def create_app(
         allow_headers=["*"],  # no credentials are ever accepted, so this exposes nothing
         max_age=600,
     )
-    if not _mount_ui(app, lazy, settings, answer_events):
+    if not _mount_ui(app, lazy, settings, events, answer_events):
         app.add_api_route("/", _fallback_home, methods=["GET"], include_in_schema=False)
     return app
 
@@ -148,7 +149,11 @@ def _add_static_routes(app: FastAPI) -> None:
 
 
 def _mount_ui(
-    app: FastAPI, lazy: LazyAssistant, settings: Settings, answer_events: set[int]
+    app: FastAPI,
+    lazy: LazyAssistant,
+    settings: Settings,
+    events: set[int],
+    answer_events: set[int],
 ) -> bool:
     """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally.
 
@@ -180,6 +185,7 @@ def _mount_ui(
         "max_file_size": int(settings.server.max_upload_mb * 1024 * 1024),
         "footer_links": ["api"],
         "run_history": False,  # its page offers uploading runs to a remote bucket
+        "show_error": False,  # only our gr.Error messages reach clients, not Gradio internals
         "allowed_paths": [],
         "blocked_paths": [os.path.abspath(os.sep), str(Path(settings.data_dir).resolve())],
     }
@@ -192,6 +198,7 @@ def _mount_ui(
         options.update(ui.mount_options(settings))
     gr.mount_gradio_app(app, blocks, path="/", **options)
     blocks.has_launched = True  # what launch() sets: Gradio's _check_allowed now applies
+    events.update(blocks.fns)
     answer_events.update(i for i, fn in blocks.fns.items() if fn.concurrency_id == "answer")
     return True
 

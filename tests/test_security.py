@@ -502,6 +502,15 @@ def test_bad_unicode_is_a_clear_400(server: dict, bad: str) -> None:
                 continue  # the OpenAI-compatible route is optional
             assert got.status_code == 400, (route, got.status_code, got.text[:200])
             assert "Unicode" in got.json()["error"]
+    for raw in (
+        f'{{"question": "hi", "{json.dumps(bad)[1:-1]}": 1}}',
+        f'{{"question": "hi", "history": [{{"role": "{json.dumps(bad)[1:-1]}", "content": "x"}}]}}',
+    ):
+        got = httpx.post(
+            f"{url}/api/ask", content=raw.encode(), headers={"Content-Type": "application/json"}
+        )
+        assert got.status_code in (400, 422), (raw, got.status_code)
+        assert "Traceback" not in got.text
     status, text = chat_call(url, bad)
     assert status == 200 and "Unicode" in text and "Something went wrong" not in text
     assert httpx.get(f"{url}/healthz").status_code == 200
@@ -653,3 +662,18 @@ def test_messages_for_clients_lose_their_paths() -> None:
     assert unicode_problem("ok \u00e9\u4e2d\U0001f642") is None
     assert "lone surrogate (U+D800)" in (unicode_problem("a\ud800") or "")
     assert "non-character (U+10FFFF)" in (unicode_problem("a\U0010ffff") or "")
+
+
+@pytest.mark.server()
+def test_gradio_internal_errors_stay_in_the_log(server: dict) -> None:
+    """A malformed event (wrong number of inputs) gets no Gradio internals back."""
+    url = server["url"]
+    chat = next(d for d in gradio_config(url)["dependencies"] if d.get("api_name") == "chat")
+    status, text = queue_event(url, chat["id"], ["only one of two inputs"])
+    assert status == 200 and "process_completed" in text
+    assert "needed" not in text and "only one of two inputs" not in text
+    assert "gradio.components" not in text and "Traceback" not in text
+    status, text = queue_event(url, 9999, ["no such event"])
+    assert status == 404 and "Traceback" not in text
+    status, text = chat_call(url, "   ")
+    assert "Please type a question." in text  # our own messages still arrive
