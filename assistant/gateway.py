@@ -28,7 +28,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import ConfigError
-from assistant.security import peek_body, send_json
+from assistant.ratelimit import peek_body
+from assistant.security import send_json
 
 log = logging.getLogger(__name__)
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

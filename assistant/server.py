@@ -30,12 +30,11 @@ from assistant.gateway import (
     allowed_host_names,
     parse_networks,
 )
+from assistant.ratelimit import RateLimiter, RateLimitMiddleware
 from assistant.runtime import LazyAssistant, build_assistant
 from assistant.security import (
     API_MAX_BODY_BYTES,
     BodyLimitMiddleware,
-    RateLimiter,
-    RateLimitMiddleware,
     SecurityHeadersMiddleware,
     allowed_origins,
 )

@@ -26,7 +26,8 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from assistant.errors import AssistantError
-from assistant.security import RateLimiter, client_key, scrub_paths
+from assistant.ratelimit import RateLimiter, client_key
+from assistant.security import scrub_paths
 from assistant.settings import Settings
 from assistant.textguard import unicode_problem
 from assistant.ui import uploads

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.errors import ConfigError, StoreError
-from assistant.security import RateLimiter, allowed_origins, normalize_origin
+from assistant.ratelimit import RateLimiter
+from assistant.security import allowed_origins, normalize_origin
 from assistant.server import STATIC, create_app, docs_html
 from assistant.settings import ServerSettings, Settings
 from assistant.types import Answer

@@ -611,7 +611,7 @@ def test_mounted_gradio_has_its_file_checks_on_and_every_path_blocked(tmp_path: 
 
 def test_client_address_rules() -> None:
     from assistant.gateway import ClientAddressMiddleware, parse_networks
-    from assistant.security import client_key
+    from assistant.ratelimit import client_key
 
     mw = ClientAddressMiddleware(None, parse_networks("127.0.0.1, 10.0.0.0/8"))  # type: ignore[arg-type]
     assert mw.client_of("203.0.113.9", ["1.2.3.4"]) == "203.0.113.9"  # untrusted peer
