@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import re
+import socket
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -131,6 +132,8 @@ def allowed_host_names(bound_host: str, origins: Iterable[str], extra: str) -> s
     names = {"localhost"}
     if bound_host not in ("", "0.0.0.0", "::"):
         names.add(host_name(bound_host))
+    else:  # listening on every interface: the machine's own name (no DNS lookup) too
+        names.add(socket.gethostname().lower())
     for origin in origins:
         if origin != "*":
             names.add(host_name(urlsplit(origin).netloc))

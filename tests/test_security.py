@@ -637,6 +637,12 @@ def test_host_rules() -> None:
         assert check.allowed(ok), ok
     for bad in ("evil.example", "localhost.evil.example", "", "a b", "news.example.evil"):
         assert not check.allowed(bad), bad
+    import socket
+
+    assert socket.gethostname().lower() in allowed_host_names("0.0.0.0", [], "")
+    assert socket.gethostname().lower() not in allowed_host_names("127.0.0.1", [], "") or (
+        socket.gethostname().lower() == "localhost"
+    )
 
 
 def test_event_bodies_naming_files_are_recognised() -> None:
