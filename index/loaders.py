@@ -81,7 +81,37 @@ def _decode(path: Path, data: bytes) -> str:
         ) from exc
 
 
-_BLOCK_TAGS = ["p", "div", "section", "article", "main", "aside", "header", "footer", "blockquote", "ul", "ol", "dl", "dt", "dd", "li", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr", "caption", "form", "fieldset", "details", "summary", "address", "hr"]  # noqa: SIM905 - a word list reads better as text
+_BLOCK_TAGS = (
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "aside",
+    "header",
+    "footer",
+    "blockquote",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "li",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "caption",
+    "form",
+    "fieldset",
+    "details",
+    "summary",
+    "address",
+    "hr",
+)
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BREAK, _H_OPEN, _H_CLOSE, _PRE_OPEN, _PRE_CLOSE = "\x01", "\x02", "\x03", "\x04", "\x05"
 _MARKS = re.compile("([\x01-\x05])")
