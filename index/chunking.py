@@ -57,6 +57,17 @@ class Chunk:
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 
 
+def _entry_start(lines: list[re.Match[str]], first: int, i: int) -> int:
+    """Where to cut ``lines[first:i + 1]`` of code: before the last of its least indented
+    lines, so an entry wrapped over indented lines (a synopsis, a statement) stays whole."""
+
+    def indent(m: re.Match[str]) -> int:
+        return len(m.group()) - len(m.group().lstrip())
+
+    least = min(indent(m) for m in lines[first : i + 1])
+    return next((j for j in range(i, first, -1) if indent(lines[j]) == least), i)
+
+
 def _windows(
     text: str, span: Span, budget: int, count: TokenCounter, pattern: re.Pattern[str] = _WORD
 ) -> list[Unit]:
@@ -70,8 +81,9 @@ def _windows(
     first, used = 0, 0
     for i, size in enumerate(sizes):
         if used + size > budget and i > first:
-            pieces.append((words[first].start(), words[i - 1].end(), used))
-            first, used = i, 0
+            cut = i if pattern is _WORD else _entry_start(words, first, i)
+            pieces.append((words[first].start(), words[cut - 1].end(), sum(sizes[first:cut])))
+            first, used = cut, sum(sizes[cut:i])
         used += min(size, budget)
     pieces.append((words[first].start(), words[-1].end(), used))
     return [

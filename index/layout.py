@@ -173,6 +173,15 @@ def _hinted_lines(lines: list[_Line], headings: Sequence[tuple[int, int]]) -> se
     return out
 
 
+def _closing(lines: list[_Line], i: int, marker: str) -> int | None:
+    """Index of the line that closes the fence or delimited block opened at ``i``."""
+    for j in range(i + 1, len(lines)):
+        stripped = lines[j].text.strip()
+        if stripped.startswith(marker) and set(stripped) == {marker[0]}:
+            return j
+    return None
+
+
 def _groups(lines: list[_Line], heading_lines: set[int]) -> list[tuple[str, list[_Line]]]:
     """Cut the lines into (kind, lines) groups; kinds are refined in ``parse``."""
     groups: list[tuple[str, list[_Line]]] = []
@@ -184,23 +193,23 @@ def _groups(lines: list[_Line], heading_lines: set[int]) -> list[tuple[str, list
             groups.append((kind, current))
         current = []
 
+    unclosed: set[str] = set()  # markers with no closing line left: no rescans
     i = 0
     while i < len(lines):
         line = lines[i]
         text = line.text
-        fence = _FENCE.match(text)
-        delimited = _DELIMITED.match(text) if not current else None
-        if fence or delimited:
-            close()
-            marker = (fence or delimited).group(1)  # type: ignore[union-attr]
-            j = i + 1
-            while j < len(lines) and not lines[j].text.strip().startswith(marker[:3]):
-                j += 1
-            body = lines[i + 1 : j]
-            if any(b.text.strip() for b in body):
-                groups.append((CODE, body))
-            i = j + 1
-            continue
+        opening = _FENCE.match(text) or (_DELIMITED.match(text) if not current else None)
+        if opening and opening.group(1) not in unclosed:
+            end = _closing(lines, i, opening.group(1))
+            if end is None:
+                unclosed.add(opening.group(1))  # a stray fence is text, not the rest as code
+            else:
+                close()
+                body = lines[i + 1 : end]
+                if any(b.text.strip() for b in body):
+                    groups.append((CODE, body))
+                i = end + 1
+                continue
         if line.blank:
             close()
             i += 1

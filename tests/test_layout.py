@@ -220,3 +220,36 @@ def test_technical_docs_spans_are_whole_sentences() -> None:
         chunks = chunk_text(doc.text, count, 200, 254, doc.body_start, doc.fmt, doc.headings)
         assert all(c.tokens <= 254 for c in chunks)
         assert all(count([doc.text[c.start : c.end]])[0] <= 254 for c in chunks)
+
+
+def test_stray_fence_is_text_and_parsing_stays_linear() -> None:
+    text = "Intro.\n\n```\nA stray fence. The rest is\nprose, not code.\n"
+    got = quoted(text)
+    assert "A stray fence." in got and "The rest is\nprose, not code." in got
+    big = ("```\n" + "word " * 50 + "ends here.\n\n") * 3000  # 3,000 unclosed fences
+    import time
+
+    began = time.perf_counter()
+    spans = split_sentences(big)
+    assert time.perf_counter() - began < 10 and len(spans) >= 3000
+
+
+def test_real_pipeline_cites_whole_sentences_with_sections(embedder, tmp_path: Path) -> None:
+    """Real model, real Chroma: a hard-wrapped manual answers with a whole sentence, its
+    section on the citation, and the span exact in the document."""
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    report = assistant.ingest([TECHDOCS / "git-stash.txt"], progress=False)
+    assert report.ok
+    answer = assistant.answer("Where is the latest stash stored?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.text.startswith("The latest stash you created is stored in `refs/stash`;")
+    assert first.text.endswith("`stash@{2.hours.ago}`\nis also possible).")  # one sentence
+    assert first.section == "DESCRIPTION"
+    text = assistant.document(first.doc_id).text
+    for c in answer.citations:
+        assert text[c.start : c.end] == c.text
+    assert "section" in answer.model_dump()["citations"][0]
