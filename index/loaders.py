@@ -123,7 +123,7 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None, tu
     ``h1``-``h6`` headings, which become sections."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(_MARKS.sub(" ", markup), "html.parser")  # the marks are ours alone
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     date = None
     for attrs in (

@@ -253,3 +253,14 @@ def test_real_pipeline_cites_whole_sentences_with_sections(embedder, tmp_path: P
     for c in answer.citations:
         assert text[c.start : c.end] == c.text
     assert "section" in answer.model_dump()["citations"][0]
+
+
+def test_html_control_characters_cannot_forge_headings(tmp_path: Path) -> None:
+    page = tmp_path / "odd.html"
+    page.write_text("<p>One \x02fake\x03 heading. Two \x04sentences\x05 here.</p>")
+    doc = load(page, MB)
+    assert doc.headings == ()
+    assert quoted(doc.text, fmt=doc.fmt, headings=doc.headings) == [
+        "One fake heading.",
+        "Two sentences here.",
+    ]
