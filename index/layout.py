@@ -112,19 +112,49 @@ def _heading_text(line: str) -> str:
     return line.strip()
 
 
-def _is_title_line(group: list[_Line], nxt: list[_Line] | None) -> bool:
-    """A lone short line without closing punctuation, followed by text: an unmarked heading."""
+# Words a heading does not end with, though a line leading into what follows does.
+_TRAILING_WORDS = frozenset(
+    """
+    a an the to of and or is are was were be as for with by in on at that which from into
+    than then if when where whose this these its their
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+def _is_title_line(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> bool:
+    """A lone short line without closing punctuation, followed by text: an unmarked heading.
+
+    Not a line that leads into what follows ("... is equivalent to" before a code block):
+    it ends with a function word, or it is a longer line introducing code.
+    """
     if len(group) != 1 or nxt is None:
         return False
     line = group[0].text.strip()
     words = line.split()
+    if not words or words[-1].lower().strip("\"'“”‘’") in _TRAILING_WORDS:
+        return False
+    kind, lines = nxt
+    into_code = kind == CODE or looks_like_code([x.text for x in lines])
     return (
         0 < len(line) <= 80
-        and len(words) <= 12
+        and len(words) <= (4 if into_code else 12)
         and group[0].indent == 0
         and not _SENTENCE_END.search(line)
         and (line[0].isupper() or line[0].isdigit())
         and not looks_like_code([line])
+    )
+
+
+def _is_label(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> bool:
+    """An admonition label ("Note:", "See also:") over an indented block: markup, neither a
+    unit nor a section."""
+    line = group[0].text.strip()
+    return (
+        len(group) == 1
+        and nxt is not None
+        and line.endswith(":")
+        and len(line.split()) <= 3
+        and nxt[1][0].indent > group[0].indent
     )
 
 
@@ -286,7 +316,7 @@ def parse(
     for n, (kind, group) in enumerate(raw):
         group = [g for g in group if g.text.strip()] or group
         texts = [g.text for g in group]
-        nxt = raw[n + 1][1] if n + 1 < len(raw) else None
+        nxt = raw[n + 1] if n + 1 < len(raw) else None
         if kind == PROSE:
             if all(_TABLE_LINE.match(t) for t in texts) and len(texts) > 1:
                 kind = TABLE
@@ -296,6 +326,8 @@ def parse(
                 kind = CODE
             elif _is_title_line(group, nxt):
                 kind = HEADING
+            elif _is_label(group, nxt):
+                continue
         a = group[0].start + group[0].indent
         b = group[-1].end - (len(group[-1].text) - len(group[-1].text.rstrip()))
         if kind == ITEM and (m := _BULLET.match(group[0].text)):

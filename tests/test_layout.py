@@ -264,3 +264,28 @@ def test_html_control_characters_cannot_forge_headings(tmp_path: Path) -> None:
         "One fake heading.",
         "Two sentences here.",
     ]
+
+
+def test_lead_in_lines_and_labels_are_not_headings() -> None:
+    """A sentence leading into code is quoted, not made a section; "Note:" over an indented
+    block is markup."""
+    text = """\
+The "del" statement
+===================
+
+The simple form is equivalent to
+
+   if __debug__:
+       if not expression: raise AssertionError
+
+Note:
+
+  Deleting an unbound name raises
+  "NameError".
+"""
+    spans = split_sentences(text)
+    got = [text[s.start : s.end] for s in spans]
+    assert got[0] == "The simple form is equivalent to"
+    assert spans[1].kind == CODE
+    assert got[2:] == ['Deleting an unbound name raises\n  "NameError".']
+    assert {s.section for s in spans} == {'The "del" statement'}
