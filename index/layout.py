@@ -71,6 +71,9 @@ def _lines(text: str, start: int) -> list[_Line]:
 
 
 _INLINE_CODE = re.compile(r"`[^`\n]*`|'[^'\n]*'|\"[^\"\n]*\"")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")  # Markdown [text](target)
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
+_EMPHASIS = re.compile(r"(?<![\w*])[*_]{1,3}(?=\w)|(?<=[\w.:!?])[*_]{1,3}(?![\w*])")
 _WORDS = re.compile(r"[A-Za-z][a-z]+(?:[-'][a-z]+)*")
 
 
@@ -87,7 +90,9 @@ def looks_like_code(lines: Sequence[str]) -> bool:
     body = " ".join(line.strip() for line in present)
     if "::=" in body or _CODE_START.match(present[0]):
         return True
-    plain = _INLINE_CODE.sub(" code ", body)
+    plain = _URL.sub(
+        " link ", _LINK.sub(r"\1", _EMPHASIS.sub("", _INLINE_CODE.sub(" code ", body)))
+    )
     tokens = plain.split()
     words = sum(bool(_WORDS.fullmatch(t.strip(".,;:!?()\"'"))) for t in tokens)
     wordy = words / (len(tokens) or 1)

@@ -289,3 +289,21 @@ Note:
     assert spans[1].kind == CODE
     assert got[2:] == ['Deleting an unbound name raises\n  "NameError".']
     assert {s.section for s in spans} == {'The "del" statement'}
+
+
+def test_markdown_links_emphasis_and_pipe_tables() -> None:
+    text = """\
+**Important:** run it as a user. See the [guide](https://example.com/docs/a.html) first.
+
+| Option | Meaning |
+|--------|---------|
+| `-v`   | verbose |
+
+SELECT name FROM users WHERE id = 1;
+"""
+    spans = split_sentences(text, fmt="markdown")
+    got = [(s.kind, text[s.start : s.end]) for s in spans]
+    assert got[0] == ("prose", "**Important:** run it as a user.")
+    assert got[1] == ("prose", "See the [guide](https://example.com/docs/a.html) first.")
+    assert got[2][0] == TABLE and got[2][1].count("\n") == 2
+    assert got[3] == (CODE, "SELECT name FROM users WHERE id = 1;")
