@@ -208,6 +208,17 @@ def _hinted_lines(lines: list[_Line], headings: Sequence[tuple[int, int]]) -> se
     return out
 
 
+def _pdf_parts(kind: str, group: list[_Line]) -> list[tuple[str, list[_Line]]]:
+    """A PDF group cut into paragraphs and headings; a list item (which no blank line ends
+    in PDF text) keeps only its own paragraph."""
+    if kind not in (PROSE, ITEM):
+        return [(kind, group)]
+    parts = _pdf_split(group)
+    if kind == ITEM:
+        parts[0] = (ITEM, parts[0][1])
+    return parts
+
+
 def _closing(lines: list[_Line], i: int, marker: str) -> int | None:
     """Index of the line that closes the fence or delimited block opened at ``i``."""
     for j in range(i + 1, len(lines)):
@@ -313,9 +324,7 @@ def parse(
     hinted = _hinted_lines(lines, headings)
     raw = _groups(lines, hinted)
     if fmt == "pdf":
-        raw = [
-            part for kind, g in raw for part in (_pdf_split(g) if kind == PROSE else [(kind, g)])
-        ]
+        raw = [part for kind, g in raw for part in _pdf_parts(kind, g)]
     blocks: list[Block] = []
     section = ""
     for n, (kind, group) in enumerate(raw):

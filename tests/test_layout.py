@@ -307,3 +307,33 @@ SELECT name FROM users WHERE id = 1;
     assert got[1] == ("prose", "See the [guide](https://example.com/docs/a.html) first.")
     assert got[2][0] == TABLE and got[2][1].count("\n") == 2
     assert got[3] == (CODE, "SELECT name FROM users WHERE id = 1;")
+
+
+def test_pdf_list_items_end_at_their_paragraph() -> None:
+    """PDF text has no blank lines: a list item ends where its paragraph does, and what
+    follows is prose again, or a heading."""
+    text = (
+        "Intro text that is long enough to set the width of this block here.\n"
+        "• First item of the list.\n"
+        "• Second item, which wraps over a long line and\ncontinues here.\n"
+        "A paragraph after the list that is long enough to fill the width ok.\n"
+        "It ends here.\nNext heading\n"
+        "More text follows in the final paragraph of this page, to the end."
+    )
+    got = [(b.kind, b.section, text[b.start : b.end]) for b in parse(text, fmt="pdf")]
+    assert got == [
+        ("prose", "", "Intro text that is long enough to set the width of this block here."),
+        (ITEM, "", "First item of the list."),
+        (ITEM, "", "Second item, which wraps over a long line and\ncontinues here."),
+        (
+            "prose",
+            "",
+            "A paragraph after the list that is long enough to fill the width ok.\nIt ends here.",
+        ),
+        (HEADING, "Next heading", "Next heading"),
+        (
+            "prose",
+            "Next heading",
+            "More text follows in the final paragraph of this page, to the end.",
+        ),
+    ]
