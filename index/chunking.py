@@ -122,6 +122,8 @@ def split_units(
         else:
             lines = _LINE if span.kind in (CODE, TABLE) else _WORD
             units.extend(_windows(text, span, unit_tokens, count, lines))
+    if not units:
+        return []
     gaps = [text[a.end : b.start] for a, b in zip(units, units[1:], strict=False)]
     leads = [text[u.lead : u.start] if u.lead >= 0 else "" for u in units]
     between = count([*gaps, *leads]) if gaps or leads else []

@@ -69,6 +69,8 @@ def split_blocks(text: str, blocks: Sequence[Block]) -> list[Span]:
         for s, e in pieces:
             spans.append(Span(s, e, block.paragraph, block.section, block.kind, lead))
             lead = -1
+    if not spans:  # a document of headings alone is still searchable, by its headings
+        spans = [Span(b.start, b.end, b.paragraph, b.section) for b in blocks]
     return spans
 
 

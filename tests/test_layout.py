@@ -337,3 +337,10 @@ def test_pdf_list_items_end_at_their_paragraph() -> None:
             "More text follows in the final paragraph of this page, to the end.",
         ),
     ]
+
+
+def test_a_document_of_headings_alone_keeps_them_as_units() -> None:
+    text = "Agenda\n======\n\nBudget\n------\n"
+    assert quoted(text) == ["Agenda", "Budget"]
+    assert chunk_text(text, count, 200, 254)
+    assert chunk_text("", count, 200, 254) == []
