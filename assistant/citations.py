@@ -30,6 +30,7 @@ def make_citation(
         date=chunk.date,
         passage_start=chunk.start,
         passage_end=chunk.end,
+        section=chunk.section_at(start) or None,
     )
 
 

@@ -58,8 +58,18 @@ def stem(word: str) -> str:
     return word
 
 
+_LINE_END_HYPHEN = re.compile(r"(\w+)-\n[ \t]*(\w+)")
+
+
 def terms(text: str) -> list[str]:
-    """Content terms of ``text``: folded, stop words removed, stemmed."""
+    """Content terms of ``text``: folded, stop words removed, stemmed.
+
+    A word hyphenated at a line end ("infor-\nmation", PDF text) also counts as the whole
+    word, so it matches a question that spells it whole; its halves are kept, for the
+    compounds that really have a hyphen ("command-\nline").
+    """
+    if "-\n" in text:
+        text = _LINE_END_HYPHEN.sub(r"\1\2 \1 \2", text)
     return [_ALIASES.get(t) or stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 

@@ -36,6 +36,9 @@ class Citation(BaseModel):
         default=0, description="Start of the retrieved chunk around the span."
     )
     passage_end: int = Field(default=0, description="End of the retrieved chunk around the span.")
+    section: str | None = Field(
+        default=None, description="The heading the cited span sits under, where known."
+    )
 
 
 class Answer(BaseModel):

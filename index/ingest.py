@@ -142,7 +142,13 @@ def _ingest(
             report.unchanged.append(doc.source)
             continue
         chunks = chunk_text(
-            doc.text, embedder.count_tokens, chunk_tokens, unit_tokens, doc.body_start
+            doc.text,
+            embedder.count_tokens,
+            chunk_tokens,
+            unit_tokens,
+            doc.body_start,
+            doc.fmt,
+            doc.headings,
         )
         if not chunks:
             report.errors.append(DocumentError(doc.source, "no sentences found"))
@@ -193,6 +199,7 @@ def _embed_and_write(
                 text=item.doc.text,
                 meta=_meta(item.doc),
                 chunks=[(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks],
+                sections=[[u.section for u in c.units] for c in item.chunks],
                 chunk_vectors=chunk_vecs[row : row + n],
                 unit_vectors=np.concatenate(unit_vecs[row : row + n]),
             )

@@ -25,6 +25,9 @@ class LoadedDocument:
     date: str | None
     content_hash: str
     body_start: int = 0  # where the text proper starts, after a date line or front matter
+    fmt: str = "text"  # "text", "markdown", "html" or "pdf": how index.layout reads it
+    headings: tuple[tuple[int, int], ...] = ()  # spans known to be headings (HTML, PDF outline)
+    pages: tuple[int, ...] = ()  # PDF: offset where each page's text starts
 
     @property
     def doc_id(self) -> str:
@@ -78,10 +81,49 @@ def _decode(path: Path, data: bytes) -> str:
         ) from exc
 
 
-def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None]:
+_BLOCK_TAGS = (
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "aside",
+    "header",
+    "footer",
+    "blockquote",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "li",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "caption",
+    "form",
+    "fieldset",
+    "details",
+    "summary",
+    "address",
+    "hr",
+)
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BREAK, _H_OPEN, _H_CLOSE, _PRE_OPEN, _PRE_CLOSE = "\x01", "\x02", "\x03", "\x04", "\x05"
+_MARKS = re.compile("([\x01-\x05])")
+
+
+def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None, tuple]:
+    """Text of an HTML page as blocks: one paragraph per block element (inline tags such as
+    ``<code>`` or ``<a>`` stay inside their sentence), ``<pre>`` verbatim, and the spans of
+    ``h1``-``h6`` headings, which become sections."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = BeautifulSoup(_MARKS.sub(" ", markup), "html.parser")  # the marks are ours alone
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     date = None
     for attrs in (
@@ -99,14 +141,112 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None]:
         tag.decompose()
     if not title and (h1 := soup.find("h1")):
         title = h1.get_text(" ", strip=True)
-    lines = (
-        re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in soup.get_text("\n").splitlines()
-    )
-    text = "\n\n".join(line for line in lines if line)
-    return text, title, date
+    for tag in soup.find_all(_HEADING_TAGS):
+        tag.insert_before(_H_OPEN)
+        tag.insert_after(_H_CLOSE)
+    for tag in soup.find_all("pre"):
+        tag.insert_before(_PRE_OPEN)
+        tag.insert_after(_PRE_CLOSE)
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(_BREAK)
+        tag.insert_after(_BREAK)
+    for tag in soup.find_all(["br", "td", "th"]):
+        tag.insert_after(_BREAK if tag.name == "br" else " ")
+    out: list[str] = []
+    headings: list[tuple[int, int]] = []
+    pos, heading_at, in_pre = 0, -1, False
+
+    def add(piece: str) -> None:
+        nonlocal pos
+        if not piece:
+            return
+        if out:
+            out.append("\n\n")
+            pos += 2
+        out.append(piece)
+        pos += len(piece)
+
+    for part in _MARKS.split(soup.get_text()):
+        if part == _PRE_OPEN:
+            in_pre = True
+        elif part == _PRE_CLOSE:
+            in_pre = False
+        elif part == _H_OPEN:
+            heading_at = pos + 2 if out else 0
+        elif part == _H_CLOSE:
+            if heading_at >= 0 and pos > heading_at:
+                headings.append((heading_at, pos))
+            heading_at = -1
+        elif part == _BREAK:
+            continue
+        elif in_pre:
+            add("\n".join(line.rstrip() for line in part.strip("\n").splitlines()))
+        else:
+            add(re.sub(r"\s+", " ", part).strip())
+    return "".join(out), title, date, tuple(headings)
 
 
-def _pdf_text(path: Path, data: bytes) -> tuple[str, str | None]:
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I
+)
+
+
+def _furniture_key(line: str) -> str:
+    """A header or footer line with its page number blurred, to spot it on every page."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", line.strip().lower()))
+
+
+def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """Drop running headers, footers and page numbers: the first or last two lines of a
+    page that (page numbers aside) repeat on at least half the pages, or are a bare page
+    number. A one-page document keeps everything."""
+    if len(pages) < 2:
+        return pages
+    edges = [{_furniture_key(x) for x in [*lines[:2], *lines[-2:]]} for lines in pages if lines]
+    counts: dict[str, int] = {}
+    for keys in edges:
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {k for k, n in counts.items() if n >= max(2, len(pages) / 2) and k}
+
+    def furniture(line: str) -> bool:
+        return _furniture_key(line) in repeated or bool(_PAGE_NUMBER.match(line))
+
+    out = []
+    for lines in pages:
+        head, tail = 0, len(lines)
+        while head < min(2, tail) and furniture(lines[head]):
+            head += 1
+        while tail > max(head, len(lines) - 2) and furniture(lines[tail - 1]):
+            tail -= 1
+        out.append(lines[head:tail])
+    return out
+
+
+def _outline_titles(reader: object) -> set[str]:
+    """Titles of the PDF's outline (bookmarks), which name its headings."""
+    titles: set[str] = set()
+
+    def walk(items: object) -> None:
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, list):
+                walk(item)
+            elif (title := getattr(item, "title", None)) and isinstance(title, str):
+                titles.add(" ".join(title.split()).lower())
+
+    try:
+        walk(reader.outline)  # type: ignore[attr-defined]
+    except Exception:  # a broken outline costs the headings, never the document
+        return set()
+    return titles
+
+
+def _pdf_text(
+    path: Path, data: bytes
+) -> tuple[str, str | None, tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """Text of a PDF: pages joined by a line break (a sentence may run across a page
+    break), without running headers, footers or page numbers; with the spans of lines the
+    outline names as headings, and the offset where each page starts."""
     import io
     import logging
 
@@ -118,16 +258,35 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, str | None]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError(path.name, "the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        raw = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
+        outline = _outline_titles(reader)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise DocumentError(path.name, f"malformed PDF ({type(exc).__name__}: {exc})") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
+    pages = _strip_furniture([[x.rstrip() for x in p.strip().splitlines()] for p in raw])
+    parts: list[str] = []
+    starts: list[int] = []
+    headings: list[tuple[int, int]] = []
+    pos = 0
+    for lines in pages:
+        body = "\n".join(lines).strip()
+        if parts and body:
+            parts.append("\n")
+            pos += 1
+        starts.append(pos)
+        line_at = pos
+        for line in body.split("\n") if body else []:
+            if outline and " ".join(line.split()).lower() in outline:
+                headings.append((line_at, line_at + len(line)))
+            line_at += len(line) + 1
+        parts.append(body)
+        pos += len(body)
+    text = "".join(parts)
+    if not text.strip():
         raise DocumentError(path.name, "the PDF has no extractable text (scanned images?)")
-    return text, title or None
+    return text, title or None, tuple(headings), tuple(starts)
 
 
 def _title_and_date(path: Path, text: str) -> tuple[str, str | None, int]:
@@ -167,13 +326,17 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
         raise DocumentError(path.name, f"cannot be read ({exc.strerror or exc})") from exc
     title: str | None
     body = 0
+    headings: tuple[tuple[int, int], ...] = ()
+    pages: tuple[int, ...] = ()
+    fmt = "markdown" if suffix in (".md", ".markdown") else "text"
     if suffix == ".pdf":
         if not data.strip():
             raise DocumentError(path.name, "the file is empty")
-        text, title = _pdf_text(path, data)
-        date = None
+        text, title, headings, pages = _pdf_text(path, data)
+        date, fmt = None, "pdf"
     elif suffix in (".html", ".htm"):
-        text, title, date = _html_text(path, _decode(path, data))
+        text, title, date, headings = _html_text(path, _decode(path, data))
+        fmt = "html"
     else:
         text = _decode(path, data).replace("\r\n", "\n").replace("\r", "\n")
         title, date, body = _title_and_date(path, text)
@@ -189,4 +352,7 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
         date=date,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         body_start=body,
+        fmt=fmt,
+        headings=headings,
+        pages=pages,
     )

@@ -22,9 +22,17 @@ class ChunkRecord:
     start: int
     end: int
     units: tuple[tuple[int, int], ...]
+    sections: tuple[str, ...] = ()  # the heading each unit sits under ("" when none)
 
     def unit_id(self, j: int) -> str:
         return f"{self.chunk_id}/{j}"
+
+    def section_at(self, start: int) -> str:
+        """The section of the unit that starts at ``start`` (else the chunk's first)."""
+        for (s, _), section in zip(self.units, self.sections, strict=False):
+            if s == start:
+                return section
+        return self.sections[0] if self.sections else ""
 
 
 @dataclass(frozen=True)
@@ -37,3 +45,4 @@ class DocumentWrite:
     chunks: Sequence[tuple[int, int, Sequence[tuple[int, int]]]]  # (start, end, unit spans)
     chunk_vectors: np.ndarray  # one row per chunk
     unit_vectors: np.ndarray  # one row per unit, in chunk order
+    sections: Sequence[Sequence[str]] = ()  # per chunk, the section of each unit

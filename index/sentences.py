@@ -1,83 +1,89 @@
-"""Sentence spans with exact character offsets, so every citation maps back to the source."""
+"""Sentence spans with exact character offsets, so every citation maps back to the source.
+
+The text is first cut into layout blocks (``index.layout``). Prose blocks and list items
+are split into sentences by ``sentencex`` (chosen by ``benchmarks/segmenters.py``: the most
+accurate of the four candidates on our documents and the fastest), reading soft line
+breaks as spaces; code blocks and tables stay whole; headings are not spans at all: they
+become the ``section`` of the spans that follow, so an answer never quotes a heading alone.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-# Words that end in a period without ending a sentence.
-_ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof sr jr st mt ft vs etc e.g i.e a.m p.m u.s u.k u.n e.u no fig approx
-    jan feb mar apr jun jul aug sep sept oct nov dec gen col lt sgt capt gov sen rep inc
-    ltd co corp dept est vol pp ca cf al
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
-# A sentence may end after . ! ? (plus closing quotes/brackets) when whitespace follows.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
-_PARAGRAPH = re.compile(r"\n\s*\n|\n")
+import sentencex
+
+from index.layout import CODE, HEADING, TABLE, Block, parse, reflow
+
+_LANGUAGE = "en"
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A half-open range ``[start, end)`` of the document text."""
+    """A half-open range ``[start, end)`` of the document text.
+
+    ``lead`` is where the heading above starts when this span is the first one after it
+    (so a chunk opening here can show its heading), else ``start``.
+    """
 
     start: int
     end: int
     paragraph: int = 0
+    section: str = ""
+    kind: str = "prose"
+    lead: int = -1
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """True when the period at ``dot`` closes an abbreviation or an initial, not a sentence."""
-    word_start = dot
-    while word_start > 0 and not text[word_start - 1].isspace():
-        word_start -= 1
-    word = text[word_start:dot].lstrip("(\"'“‘").lower()
-    if word in _ABBREVIATIONS:
-        return True
-    # Single capital initial ("J. Smith") or dotted acronym ("U.S.").
-    return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
 
 
-def _split_paragraph(text: str, start: int, end: int, paragraph: int) -> list[Span]:
+def sentence_bounds(view: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Sentences of ``view[a:b]`` (already reflowed) as trimmed absolute spans."""
+    out = []
+    for found in sentencex.get_sentence_boundaries(_LANGUAGE, view[a:b]):
+        s, e = _trim(view, a + found["start_index"], a + found["end_index"])
+        if s < e:
+            out.append((s, e))
+    return out
+
+
+def split_blocks(text: str, blocks: Sequence[Block]) -> list[Span]:
+    """Spans of the given blocks: sentences of prose and items, whole code and tables."""
+    view = reflow(text)
     spans: list[Span] = []
-    cursor = start
-    for match in _END.finditer(text, start, end):
-        stop = match.end()
-        if match.group() == "." and _is_abbreviation(text, match.start()):
+    lead = -1
+    for block in blocks:
+        if block.kind == HEADING:
+            lead = block.start
             continue
-        nxt = stop
-        while nxt < end and text[nxt].isspace():
-            nxt += 1
-        # Only break before something that can start a sentence.
-        if nxt < end and not (
-            text[nxt].isupper() or text[nxt].isdigit() or text[nxt] in "\"'“‘«(["
-        ):
-            continue
-        spans.append(Span(cursor, stop, paragraph))
-        cursor = nxt
-    if cursor < end:
-        spans.append(Span(cursor, end, paragraph))
+        if block.kind in (CODE, TABLE):
+            pieces = [(block.start, block.end)]
+        else:
+            pieces = sentence_bounds(view, block.start, block.end)
+        for s, e in pieces:
+            spans.append(Span(s, e, block.paragraph, block.section, block.kind, lead))
+            lead = -1
+    if not spans:  # a document of headings alone is still searchable, by its headings
+        spans = [Span(b.start, b.end, b.paragraph, b.section) for b in blocks]
     return spans
 
 
-def split_sentences(text: str, start: int = 0) -> list[Span]:
-    """Split ``text[start:]`` into sentence spans; line breaks always end a sentence.
+def split_sentences(
+    text: str,
+    start: int = 0,
+    fmt: str = "text",
+    headings: Sequence[tuple[int, int]] = (),
+) -> list[Span]:
+    """Split ``text[start:]`` into spans: sentences, code blocks and table blocks.
 
     Leading and trailing whitespace is excluded from each span, so ``text[s.start:s.end]``
-    is a clean sentence that can be quoted verbatim. ``paragraph`` counts lines.
+    is a clean sentence that can be quoted verbatim; ``paragraph`` numbers layout blocks.
+    ``fmt`` and ``headings`` are the loader's hints (see ``index.layout.parse``).
     """
-    spans: list[Span] = []
-    pos = start
-    for paragraph, match in enumerate([*_PARAGRAPH.finditer(text, start), None]):
-        stop = match.start() if match else len(text)
-        a, b = pos, stop
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if a < b:
-            spans.extend(_split_paragraph(text, a, b, paragraph))
-        if match:
-            pos = match.end()
-    return spans
+    return split_blocks(text, parse(text, start, fmt, headings))

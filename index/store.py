@@ -28,7 +28,7 @@ from index.chroma_client import NoEmbedding, open_client
 from index.records import ChunkRecord, DocumentWrite
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: layout-aware units with sections (issue 17)
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
@@ -217,6 +217,7 @@ class Store:
                     start=meta["start"],
                     end=meta["end"],
                     units=tuple(tuple(u) for u in json.loads(meta["units"])),
+                    sections=tuple(json.loads(meta.get("sections") or "[]")),
                 )
             )
         records.sort(key=lambda r: (r.doc_id, r.start))
@@ -279,6 +280,7 @@ class Store:
             row = 0
             for i, (start, end, spans) in enumerate(doc.chunks):
                 cid = f"{doc.doc_id}:{doc_hash[:12]}:{i}"
+                sections = list(doc.sections[i]) if i < len(doc.sections) else []
                 for j, (us, ue) in enumerate(spans):
                     units["ids"].append(f"{cid}/{j}")
                     units["embeddings"].append(doc.unit_vectors[row])
@@ -304,6 +306,7 @@ class Store:
                         "end": end,
                         "ord": i,
                         "units": json.dumps([list(s) for s in spans]),
+                        "sections": json.dumps(sections),
                     }
                 )
             record = {
