@@ -75,6 +75,9 @@ _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")  # Markdown [text](target)
 _URL = re.compile(r"\b(?:https?|ftp)://\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
 _EMPHASIS = re.compile(r"(?<![\w*])[*_]{1,3}(?=\w)|(?<=[\w.:!?])[*_]{1,3}(?![\w*])")
 _WORDS = re.compile(r"[A-Za-z][a-z]+(?:[-'][a-z]+)*")
+# Reference and citation markers ("[12]", "[3][1]", "[a]") are prose furniture, not code.
+_INNER_STOP = re.compile(r"[.!?][\"')\]]*\s+[A-Z]")  # two sentences: not a title line
+_REFERENCE = re.compile(r"\[(?:\d{1,4}|[a-z]|citation needed)(?:[,–-]\s?\d{1,4})*\]")
 
 
 def looks_like_code(lines: Sequence[str]) -> bool:
@@ -93,6 +96,7 @@ def looks_like_code(lines: Sequence[str]) -> bool:
     plain = _URL.sub(
         " link ", _LINK.sub(r"\1", _EMPHASIS.sub("", _INLINE_CODE.sub(" code ", body)))
     )
+    plain = _REFERENCE.sub("", plain)
     tokens = plain.split()
     words = sum(bool(_WORDS.fullmatch(t.strip(".,;:!?()\"'"))) for t in tokens)
     wordy = words / (len(tokens) or 1)
@@ -144,7 +148,8 @@ def _is_title_line(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> b
         0 < len(line) <= 80
         and len(words) <= (4 if into_code else 12)
         and group[0].indent == 0
-        and not _SENTENCE_END.search(line)
+        and not _SENTENCE_END.search(_REFERENCE.sub("", line).rstrip())
+        and not _INNER_STOP.search(line)
         and (line[0].isupper() or line[0].isdigit())
         and not looks_like_code([line])
     )
