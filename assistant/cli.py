@@ -50,6 +50,16 @@ def _assistant(args: argparse.Namespace) -> Any:
     return Assistant(_settings(args))
 
 
+def _store(settings: Any, embedder: Any) -> Any:
+    """The index alone, for commands that need no chain (and, unless they embed, no model)."""
+    from index.store import Store
+
+    idx = settings.index
+    return Store(
+        settings.data_dir, embedder.identity, idx.chunk_tokens, idx.unit_tokens, settings.chroma_url
+    )
+
+
 def format_answer(answer: Answer, with_text: bool = True) -> str:
     """The answer, then its numbered sources with their offsets."""
     lines = [answer.answer, ""] if with_text else []
@@ -67,9 +77,24 @@ def format_answer(answer: Answer, with_text: bool = True) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    report = assistant.ingest(
-        [Path(p) for p in args.paths],
+    from index.encoders import LazyEmbeddings
+    from index.ingest import ingest
+
+    settings = _settings(args)
+    embedder = LazyEmbeddings(settings)  # unchanged files load no model
+    idx = settings.index
+    paths = [Path(p) for p in args.paths]
+    report = None if args.sync else _unchanged(settings, paths)
+    if report is not None:
+        print(report.summary())
+        return 0
+    report = ingest(
+        paths,
+        _store(settings, embedder),
+        embedder,
+        chunk_tokens=idx.chunk_tokens,
+        unit_tokens=idx.unit_tokens,
+        max_bytes=int(idx.max_file_mb * 1e6),
         sync=args.sync,
         progress=None if sys.stderr.isatty() else False,
     )
@@ -79,11 +104,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def _unchanged(settings: Any, paths: list[Path]) -> Any:
+    """The report when every file is indexed as it is and the index is whole, read without
+    Chroma; None when the full ingest must run."""
+    from index.catalog import has_orphans, read_committed
+    from index.encoders import model_identity
+    from index.ingest import unchanged_report
+    from index.store import index_name
+
+    identity = model_identity(settings.embedding_model)
+    if identity is None or settings.chroma_url:
+        return None
+    idx = settings.index
+    prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+    committed = read_committed(settings.data_dir, prefix)
+    if not committed or has_orphans(settings.data_dir, prefix, committed) is not False:
+        return None
+    return unchanged_report(paths, committed, int(idx.max_file_mb * 1e6))
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
+    from index.encoders import LazyEmbeddings
     from index.ingest import remove
 
-    assistant = _assistant(args)
-    removed = remove(args.names, assistant.store)
+    settings = _settings(args)
+    removed = remove(args.names, _store(settings, LazyEmbeddings(settings)))
     for name in removed:
         print(f"removed {name}")
     missing = set(args.names) - set(removed)
@@ -92,8 +137,25 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 1 if missing and not removed else 0
 
 
+def _documents(settings: Any) -> list[Any]:
+    """The indexed documents; a local index is read without Chroma (``index.catalog``)."""
+    from index.catalog import document_infos, read_committed
+    from index.encoders import LazyEmbeddings, model_identity
+    from index.store import index_name
+
+    identity = model_identity(settings.embedding_model)
+    committed = None
+    if identity is not None and not settings.chroma_url:
+        idx = settings.index
+        prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+        committed = read_committed(settings.data_dir, prefix)
+    if committed is None:
+        committed = _store(settings, LazyEmbeddings(settings)).committed()
+    return document_infos(committed)
+
+
 def cmd_documents(args: argparse.Namespace) -> int:
-    docs = _assistant(args).documents()
+    docs = _documents(_settings(args))
     if args.json:
         print(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
         return 0
