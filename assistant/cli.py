@@ -44,10 +44,28 @@ def _settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _assistant(args: argparse.Namespace) -> Any:
+def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:
+    """The assistant; with ``warm``, the encoder loads on a second thread meanwhile (Chroma and
+    LangChain take a second to import, the encoder's session half that, mostly off the GIL)."""
     from assistant.core import Assistant
 
-    return Assistant(_settings(args))
+    settings = _settings(args)
+    if not warm:
+        return Assistant(settings)
+    import threading
+
+    from index.encoders import LazyEmbeddings
+
+    embedder = LazyEmbeddings(settings)
+    threading.Thread(target=_warm, args=(embedder,), name="encoder-warm", daemon=True).start()
+    return Assistant(settings, embedder=embedder)
+
+
+def _warm(embedder: Any) -> None:
+    try:
+        embedder.warm()
+    except Exception:  # the first real call reports it, in the main thread
+        logging.getLogger(__name__).debug("Warming the encoder failed.", exc_info=True)
 
 
 def _store(settings: Any, embedder: Any) -> Any:
@@ -188,10 +206,10 @@ def _jsonl(assistant: Any) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     if args.jsonl:
-        return _jsonl(_assistant(args))
+        return _jsonl(_assistant(args, warm=True))
     if args.question is None:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
-    assistant = _assistant(args)
+    assistant = _assistant(args, warm=True)
     if not args.json and getattr(assistant, "generative", None) is not None:
         return _ask_streaming(assistant, args.question)
     answer = assistant.answer(args.question)

@@ -114,6 +114,14 @@ class LazyEmbeddings:
     def identity(self) -> str:
         return self._identity or self.engine.identity
 
+    @property
+    def dimension(self) -> int:
+        return int(self.engine.dimension)
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.engine.max_tokens)
+
     def warm(self) -> None:
         """Load the engine and run one question through it (a server does this at start)."""
         self.engine.encode(["warm up"])

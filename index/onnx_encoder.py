@@ -45,16 +45,35 @@ def weights_sha256(model_dir: Path) -> str:
 
 
 def _cache_key(model_dir: Path) -> str:
-    """Cheap key for the cached graph: the weights file's path, size and mtime, the builder."""
+    """Cheap key for the cached graph: the weights file's path, size and mtime, the builder
+    and the ONNX Runtime version (the cached graph is optimized by, and for, that version)."""
+    import onnxruntime as ort
+
     st = (model_dir / "model.safetensors").stat()
-    raw = json.dumps([BUILDER_VERSION, str(model_dir.resolve()), st.st_size, st.st_mtime_ns])
+    raw = json.dumps(
+        [BUILDER_VERSION, ort.__version__, str(model_dir.resolve()), st.st_size, st.st_mtime_ns]
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _optimize(raw: Path, out: Path) -> None:
+    """Save ONNX Runtime's optimized form of ``raw`` (fused attention, GELU, LayerNorm), so a
+    start loads it as it is: 0.1 s of CPU instead of 0.4 s. Level EXTENDED, not ALL, keeps
+    the file free of this CPU's memory layouts."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(out)
+    opts.log_severity_level = 3
+    ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
 
 
 def _session(model_path: Path, threads: int) -> Any:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # see _optimize
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -339,9 +358,15 @@ def _build(
     log.info("Writing the ONNX encoder for %s into %s (once)...", model_name, graph.parent)
     try:
         graph.parent.mkdir(parents=True, exist_ok=True)
+        raw = graph.with_suffix(f".{os.getpid()}.raw")
         tmp = graph.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(build_model_bytes(model_dir))
-        os.replace(tmp, graph)
+        try:
+            raw.write_bytes(build_model_bytes(model_dir))
+            _optimize(raw, tmp)
+            os.replace(tmp, graph)
+        finally:
+            raw.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
     except ImportError as exc:
         raise EncoderUnavailable(f"the onnx package is needed to build the graph ({exc})") from exc
     except OSError as exc:
