@@ -412,8 +412,31 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def main(argv: list[str]) -> int:
+    """``--build``: write and check the encoder for the configured model (``make install``);
+    ``--write-reference``: rewrite the shipped reference vectors (maintainers)."""
+    if argv == ["--write-reference"]:
+        print(write_reference())
+        return 0
+    if argv != ["--build"]:
+        print("usage: python -m index.onnx_encoder --build | --write-reference")
+        return 2
+    from assistant.settings import Settings
+    from index.encoders import resolve_model
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = Settings()
+    model = settings.embedding_model
+    try:
+        encoder = load_onnx(model, Path(resolve_model(model)), settings.encoder.cache_dir)
+    except EncoderUnavailable as exc:
+        print(f"The ONNX encoder is unavailable for {model}: {exc}")
+        return 1
+    print(f"ONNX encoder ready for {model} in {encoder._graph.parent}")
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover - a maintenance command
     import sys
 
-    if sys.argv[1:] == ["--write-reference"]:
-        print(write_reference())
+    sys.exit(main(sys.argv[1:]))

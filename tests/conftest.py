@@ -20,6 +20,7 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 
+FAST = os.environ.get("ASSISTANT_TEST_FAST") == "1"  # set by `make test-fast`
 ROOT = Path(__file__).resolve().parents[1]
 # The ONNX encoder's graph is written once per test session, here (see index.onnx_encoder).
 ENCODER_CACHE = Path(tempfile.mkdtemp(prefix="assistant-test-encoder-"))
@@ -144,3 +145,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for fixture, marker in _HEAVY_FIXTURES.items():
             if fixture in item.fixturenames and marker not in item.keywords:
                 item.add_marker(getattr(pytest.mark, marker))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``make test-fast``, loading a model or a browser is a failure, not a slow test."""
+    import sys
+
+    if not FAST:
+        return
+    loaded = {"torch", "sentence_transformers", "onnxruntime"} & {
+        m.split(".")[0] for m in sys.modules
+    }
+    if loaded:
+        print(f"\ntest-fast loaded {sorted(loaded)}: mark those tests integration or browser")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
