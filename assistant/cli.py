@@ -277,10 +277,28 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
+
     from assistant.server import serve
 
-    serve(_settings(args))
+    settings = _settings(args)
+    # The assistant is built once the server runs, after the UI; load what it needs
+    # meanwhile (the encoder's session and Chroma's native start-up run off the GIL).
+    threading.Thread(target=_preload, args=(settings,), name="preload", daemon=True).start()
+    serve(settings)
     return 0
+
+
+def _preload(settings: Any) -> None:
+    try:
+        from index.encoders import make_embedder
+
+        make_embedder(settings).encode(["warm up"])
+        from index.chroma_client import import_chromadb
+
+        import_chromadb()  # a leaf for the UI's imports: no import cycle across threads
+    except Exception:  # the real build reports any failure
+        logging.getLogger(__name__).debug("Preloading failed.", exc_info=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -65,6 +65,14 @@ def _unchecked_overrides() -> Iterator[None]:
         overrides.override, overrides.overrides = saved
 
 
+def import_chromadb() -> Any:
+    """``import chromadb`` as ``open_client`` does it (see ``_unchecked_overrides``)."""
+    with _unchecked_overrides():
+        import chromadb
+
+    return chromadb
+
+
 def open_client(data_dir: Path, chroma_url: str | None) -> Any:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     with _unchecked_overrides():

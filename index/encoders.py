@@ -60,9 +60,35 @@ def model_identity(model: str) -> str | None:
         return None
 
 
+_ENGINES: dict[tuple[Any, ...], Any] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def make_embedder(settings: Settings) -> Any:
     """The engine ``settings.encoder.backend`` asks for: ONNX Runtime when its check passed
-    (``auto`` or ``onnx``), else sentence-transformers, the reference."""
+    (``auto`` or ``onnx``), else sentence-transformers, the reference.
+
+    One engine per configuration and process: engines are thread-safe, and a server that
+    loads one early (``assistant serve`` does, while the UI is built) hands it to the
+    assistant built later.
+    """
+    enc = settings.encoder
+    key = (
+        settings.embedding_model,
+        settings.index.batch_size,
+        enc.backend,
+        str(enc.cache_dir),
+        enc.query_threads,
+        enc.ingest_threads,
+    )
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = _ENGINES[key] = _make_embedder(settings)
+        return engine
+
+
+def _make_embedder(settings: Settings) -> Any:
     enc = settings.encoder
     model = settings.embedding_model
     if enc.backend != "torch":
