@@ -124,9 +124,14 @@ class OnnxEmbeddings:
         return f"{self.model_name}:{self.dimension}"
 
     def _run(self, kind: str, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """One forward pass. ONNX Runtime sessions run concurrently, so only creating one
+        takes the lock: a question never waits for an ingest batch or another question."""
         session = self._sessions.get(kind)
         if session is None:
-            session = self._sessions[kind] = _session(self._graph, self._threads[kind])
+            with self._lock:
+                session = self._sessions.get(kind)
+                if session is None:
+                    session = self._sessions[kind] = _session(self._graph, self._threads[kind])
         return session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def warm(self) -> None:
@@ -154,11 +159,10 @@ class OnnxEmbeddings:
             return out
         kind = "query" if len(texts) <= _FEW else "ingest"
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        with self._lock:
-            for a in range(0, len(order), self.batch_size):
-                part = order[a : a + self.batch_size]
-                _, ids, mask = self._batch([texts[i] for i in part])
-                out[part] = _mean_pool(self._run(kind, ids, mask), mask)
+        for a in range(0, len(order), self.batch_size):
+            part = order[a : a + self.batch_size]
+            _, ids, mask = self._batch([texts[i] for i in part])
+            out[part] = _mean_pool(self._run(kind, ids, mask), mask)
         return out
 
     def encode_chunks(
@@ -172,32 +176,31 @@ class OnnxEmbeddings:
             return chunk_vecs, []
         limit = self.max_tokens + 2
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]), reverse=True)
-        with self._lock:
-            for a in range(0, len(order), self.batch_size):
-                batch = order[a : a + self.batch_size]
-                encoded, ids, mask = self._batch([chunks[i] for i in batch])
-                lengths = mask.sum(axis=1)
-                if int(lengths.max()) >= limit:
-                    longest = [chunks[i] for i, n in zip(batch, lengths, strict=True) if n >= limit]
-                    counted = max(self.count_tokens(longest))
-                    if counted > self.max_tokens:
-                        raise ValueError(
-                            f"a chunk of {counted} word pieces exceeds the "
-                            f"model window of {self.max_tokens}"
-                        )
-                states = self._run("ingest", ids, mask)
-                pooled = _mean_pool(states, mask)
-                for row, i in enumerate(batch):
-                    chunk_vecs[i] = pooled[row]
-                    offsets = np.asarray(encoded[row].offsets, dtype=np.int64)
-                    starts, ends = offsets[:, 0], offsets[:, 1]
-                    real = (mask[row] == 1) & (ends > starts)
-                    vecs = []
-                    for s, e in spans[i]:
-                        inside = real & (starts < e) & (ends > s)
-                        v = states[row][inside].mean(axis=0) if inside.any() else pooled[row]
-                        vecs.append(v / max(float(np.linalg.norm(v)), 1e-12))
-                    unit_vecs[i] = np.asarray(vecs, dtype=np.float32)
+        for a in range(0, len(order), self.batch_size):
+            batch = order[a : a + self.batch_size]
+            encoded, ids, mask = self._batch([chunks[i] for i in batch])
+            lengths = mask.sum(axis=1)
+            if int(lengths.max()) >= limit:
+                longest = [chunks[i] for i, n in zip(batch, lengths, strict=True) if n >= limit]
+                counted = max(self.count_tokens(longest))
+                if counted > self.max_tokens:
+                    raise ValueError(
+                        f"a chunk of {counted} word pieces exceeds the "
+                        f"model window of {self.max_tokens}"
+                    )
+            states = self._run("ingest", ids, mask)
+            pooled = _mean_pool(states, mask)
+            for row, i in enumerate(batch):
+                chunk_vecs[i] = pooled[row]
+                offsets = np.asarray(encoded[row].offsets, dtype=np.int64)
+                starts, ends = offsets[:, 0], offsets[:, 1]
+                real = (mask[row] == 1) & (ends > starts)
+                vecs = []
+                for s, e in spans[i]:
+                    inside = real & (starts < e) & (ends > s)
+                    v = states[row][inside].mean(axis=0) if inside.any() else pooled[row]
+                    vecs.append(v / max(float(np.linalg.norm(v)), 1e-12))
+                unit_vecs[i] = np.asarray(vecs, dtype=np.float32)
         return chunk_vecs, unit_vecs
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -121,3 +121,19 @@ def test_retrieval_ranks_like_sentence_transformers(embedder, reference_embedder
             scores = enc.encode(sentences) @ enc.encode([question])[0]
             ranks.append(list(np.argsort(-scores)[:5]))
         assert ranks[0] == ranks[1], question
+
+
+def test_concurrent_calls_give_the_same_vectors(embedder) -> None:
+    """Sessions run without a lock: questions and an ingest batch at once stay exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts, spans = sample()
+    want_q = embedder.encode(QUESTIONS)
+    want_chunks, _ = embedder.encode_chunks(texts, spans)
+    with ThreadPoolExecutor(4) as pool:
+        chunk_jobs = [pool.submit(embedder.encode_chunks, texts, spans) for _ in range(2)]
+        q_jobs = [pool.submit(embedder.encode, [q]) for q in QUESTIONS * 3]
+        for n, job in enumerate(q_jobs):
+            assert np.allclose(job.result()[0], want_q[n % len(QUESTIONS)], atol=1e-5)
+        for job in chunk_jobs:
+            assert np.allclose(job.result()[0], want_chunks, atol=1e-5)
