@@ -44,10 +44,38 @@ def _settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _assistant(args: argparse.Namespace) -> Any:
+def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:
+    """The assistant; with ``warm``, the encoder loads on a second thread meanwhile (Chroma and
+    LangChain take a second to import, the encoder's session half that, mostly off the GIL)."""
     from assistant.core import Assistant
 
-    return Assistant(_settings(args))
+    settings = _settings(args)
+    if not warm:
+        return Assistant(settings)
+    import threading
+
+    from index.encoders import LazyEmbeddings
+
+    embedder = LazyEmbeddings(settings)
+    threading.Thread(target=_warm, args=(embedder,), name="encoder-warm", daemon=True).start()
+    return Assistant(settings, embedder=embedder)
+
+
+def _warm(embedder: Any) -> None:
+    try:
+        embedder.warm()
+    except Exception:  # the first real call reports it, in the main thread
+        logging.getLogger(__name__).debug("Warming the encoder failed.", exc_info=True)
+
+
+def _store(settings: Any, embedder: Any) -> Any:
+    """The index alone, for commands that need no chain (and, unless they embed, no model)."""
+    from index.store import Store
+
+    idx = settings.index
+    return Store(
+        settings.data_dir, embedder.identity, idx.chunk_tokens, idx.unit_tokens, settings.chroma_url
+    )
 
 
 def format_answer(answer: Answer, with_text: bool = True) -> str:
@@ -67,9 +95,24 @@ def format_answer(answer: Answer, with_text: bool = True) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    report = assistant.ingest(
-        [Path(p) for p in args.paths],
+    from index.encoders import LazyEmbeddings
+    from index.ingest import ingest
+
+    settings = _settings(args)
+    embedder = LazyEmbeddings(settings)  # unchanged files load no model
+    idx = settings.index
+    paths = [Path(p) for p in args.paths]
+    report = None if args.sync else _unchanged(settings, paths)
+    if report is not None:
+        print(report.summary())
+        return 0
+    report = ingest(
+        paths,
+        _store(settings, embedder),
+        embedder,
+        chunk_tokens=idx.chunk_tokens,
+        unit_tokens=idx.unit_tokens,
+        max_bytes=int(idx.max_file_mb * 1e6),
         sync=args.sync,
         progress=None if sys.stderr.isatty() else False,
     )
@@ -79,11 +122,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def _unchanged(settings: Any, paths: list[Path]) -> Any:
+    """The report when every file is indexed as it is and the index is whole, read without
+    Chroma; None when the full ingest must run."""
+    from index.catalog import has_orphans, read_committed
+    from index.encoders import model_identity
+    from index.ingest import unchanged_report
+    from index.store import index_name
+
+    identity = model_identity(settings.embedding_model)
+    if identity is None or settings.chroma_url:
+        return None
+    idx = settings.index
+    prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+    committed = read_committed(settings.data_dir, prefix)
+    if not committed or has_orphans(settings.data_dir, prefix, committed) is not False:
+        return None
+    return unchanged_report(paths, committed, int(idx.max_file_mb * 1e6))
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
+    from index.encoders import LazyEmbeddings
     from index.ingest import remove
 
-    assistant = _assistant(args)
-    removed = remove(args.names, assistant.store)
+    settings = _settings(args)
+    removed = remove(args.names, _store(settings, LazyEmbeddings(settings)))
     for name in removed:
         print(f"removed {name}")
     missing = set(args.names) - set(removed)
@@ -92,8 +155,25 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 1 if missing and not removed else 0
 
 
+def _documents(settings: Any) -> list[Any]:
+    """The indexed documents; a local index is read without Chroma (``index.catalog``)."""
+    from index.catalog import document_infos, read_committed
+    from index.encoders import LazyEmbeddings, model_identity
+    from index.store import index_name
+
+    identity = model_identity(settings.embedding_model)
+    committed = None
+    if identity is not None and not settings.chroma_url:
+        idx = settings.index
+        prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+        committed = read_committed(settings.data_dir, prefix)
+    if committed is None:
+        committed = _store(settings, LazyEmbeddings(settings)).committed()
+    return document_infos(committed)
+
+
 def cmd_documents(args: argparse.Namespace) -> int:
-    docs = _assistant(args).documents()
+    docs = _documents(_settings(args))
     if args.json:
         print(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
         return 0
@@ -126,10 +206,10 @@ def _jsonl(assistant: Any) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     if args.jsonl:
-        return _jsonl(_assistant(args))
+        return _jsonl(_assistant(args, warm=True))
     if args.question is None:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
-    assistant = _assistant(args)
+    assistant = _assistant(args, warm=True)
     if not args.json and getattr(assistant, "generative", None) is not None:
         return _ask_streaming(assistant, args.question)
     answer = assistant.answer(args.question)
@@ -197,10 +277,28 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import threading
+
     from assistant.server import serve
 
-    serve(_settings(args))
+    settings = _settings(args)
+    # The assistant is built once the server runs, after the UI; load what it needs
+    # meanwhile (the encoder's session and Chroma's native start-up run off the GIL).
+    threading.Thread(target=_preload, args=(settings,), name="preload", daemon=True).start()
+    serve(settings)
     return 0
+
+
+def _preload(settings: Any) -> None:
+    try:
+        from index.encoders import make_embedder
+
+        make_embedder(settings).encode(["warm up"])
+        from index.chroma_client import import_chromadb
+
+        import_chromadb()  # a leaf for the UI's imports: no import cycle across threads
+    except Exception:  # the real build reports any failure
+        logging.getLogger(__name__).debug("Preloading failed.", exc_info=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,7 @@ from assistant.retrieval import HybridRetriever, Searcher
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
+from index.catalog import document_info, document_infos
 from index.ingest import Embedder, IngestReport, ingest
 from index.store import Store
 
@@ -72,11 +73,9 @@ class Assistant:
     ) -> None:
         self.settings = settings or Settings()
         if embedder is None:
-            from index.embeddings import SentenceEmbeddings
+            from index.encoders import LazyEmbeddings
 
-            embedder = SentenceEmbeddings(
-                self.settings.embedding_model, self.settings.index.batch_size
-            )
+            embedder = LazyEmbeddings(self.settings)  # loads on the first embedding
         self.embedder = embedder
         idx = self.settings.index
         self.store = Store(
@@ -149,15 +148,14 @@ class Assistant:
             yield finish(item, inputs, self.retriever) if isinstance(item, Answer) else item
 
     def documents(self) -> list[DocumentInfo]:
-        docs = [DocumentInfo(**_info(i, m)) for i, m in self.store.committed().items()]
-        return sorted(docs, key=lambda d: d.source.lower())
+        return document_infos(self.store.committed())
 
     def document(self, doc_id: str) -> DocumentText:
         found = self.store.document(doc_id)
         if found is None:
             raise NotFoundError(f"No document with id {doc_id!r} is indexed.")
         text, meta = found
-        return DocumentText(**{**_info(doc_id, meta), "chars": len(text)}, text=text)
+        return DocumentText(**{**document_info(doc_id, meta), "chars": len(text)}, text=text)
 
     def ingest(
         self, paths: Sequence[Path], sync: bool = False, progress: bool | None = None
@@ -186,18 +184,3 @@ class Assistant:
         report = self.ingest([SAMPLE_ARTICLE])
         log.info("Sample article indexed: %s", report.summary())
         return True
-
-
-def _info(doc_id: str, meta: dict[str, Any]) -> dict[str, Any]:
-    """A document record's metadata as ``DocumentInfo`` fields."""
-    return {
-        "doc_id": doc_id,
-        "source": meta.get("source", doc_id),
-        "title": meta.get("title", ""),
-        "date": meta.get("date"),
-        "chars": meta.get("chars", 0),
-        "chunks": meta.get("chunks", 0),
-        "content_hash": meta.get("content_hash", ""),
-        "indexed_at": meta.get("indexed_at", ""),
-        "path": meta.get("path", ""),
-    }

@@ -21,6 +21,9 @@ def build_assistant(settings: Settings) -> AssistantAPI:
 
     assistant = Assistant(settings)
     assistant.ensure_sample()
+    warm = getattr(assistant.embedder, "warm", None)
+    if warm is not None:
+        warm()  # the first question must not wait for the model to load
     return assistant
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,30 @@ class IndexSettings(_Section):
         32, ge=1, description="Embedding batch size (32 is fastest on 2 cores)."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+
+
+def _default_cache_dir() -> Path:
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:  # pragma: no cover - platformdirs is a declared dependency
+        return Path.home() / ".cache" / "assistant"
+    return Path(user_cache_dir("assistant", appauthor=False))
+
+
+class EncoderSettings(_Section):
+    """Which engine computes the embeddings, and with how many threads (measured: README)."""
+
+    backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="`onnx` (ONNX Runtime, checked against sentence-transformers), `torch` "
+        "(sentence-transformers) or `auto`: ONNX when its check passed, else torch.",
+    )
+    query_threads: int = Field(1, ge=1, le=64, description="Threads per question embedding.")
+    ingest_threads: int = Field(2, ge=1, le=64, description="Threads per ingest batch (ONNX).")
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where the ONNX graph written from the model's weights is kept.",
+    )
 
 
 class RetrievalSettings(_Section):
@@ -107,6 +132,7 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Enables uploads in the UI when set.")
     allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
     index: IndexSettings = Field(default_factory=IndexSettings)
+    encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -2,14 +2,14 @@
 
 Parts: ingest and latency against the tutorial pipeline (same process, same corpus); growth
 with corpus size (1x, 4x, 16x, a fresh process per pipeline and size, with peak memory);
-time from ``assistant serve`` to the page and the first answer. ``--quick`` skips the 16x
-corpus.
+time from ``assistant serve`` to the page and the first answer; start-up of each CLI command
+against the tutorial pipeline (``benchmarks.startup``). ``--quick`` skips the 16x corpus.
 """
 
 import json
 import sys
 
-from benchmarks import scaling, serve_timing, speed
+from benchmarks import scaling, serve_timing, speed, startup
 from benchmarks.common import ROOT
 from benchmarks.plots import plot
 
@@ -19,6 +19,8 @@ print("\nGrowth with corpus size (fresh process each):")
 results["scaling"] = scaling.main(sizes=(1, 4) if quick else scaling.SIZES)
 print("\nStart-up:")
 results["serve"] = serve_timing.main()
+print("\nStart-up of each command, whole process, against the tutorial pipeline:")
+results["startup"] = startup.main(runs=3 if quick else 5)
 out = ROOT / "docs" / "bench.json"
 out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 for path in [out, *plot(results, ROOT / "docs")]:

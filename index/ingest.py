@@ -114,6 +114,33 @@ def ingest(
     return report
 
 
+def unchanged_report(
+    paths: Sequence[Path], committed: dict[str, dict[str, object]], max_bytes: int
+) -> IngestReport | None:
+    """The report of an ingest with nothing to do, or None as soon as a file is new, changed
+    or unreadable (the full ``ingest`` then runs and reports it).
+
+    With the committed records read without Chroma (``index.catalog``), an unchanged
+    re-ingest opens neither Chroma nor the model.
+    """
+    began = time.perf_counter()
+    files, errors = discover(list(paths))
+    if errors or not files:
+        return None
+    report = IngestReport()
+    for path in files:
+        try:
+            doc = load(path, max_bytes)
+        except DocumentError:
+            return None
+        old = committed.get(doc.doc_id)
+        if old is None or old.get("content_hash") != doc.content_hash:
+            return None
+        report.unchanged.append(doc.source)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
 def _ingest(
     paths: Sequence[Path],
     store: Store,

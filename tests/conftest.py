@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,10 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 
+FAST = os.environ.get("ASSISTANT_TEST_FAST") == "1"  # set by `make test-fast`
 ROOT = Path(__file__).resolve().parents[1]
+# The ONNX encoder's graph is written once per test session, here (see index.onnx_encoder).
+ENCODER_CACHE = Path(tempfile.mkdtemp(prefix="assistant-test-encoder-"))
 SAMPLE = ROOT / "assistant" / "data" / "coalition-of-the-willing.txt"
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -61,6 +65,7 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key in list(os.environ):
         if key.startswith("ASSISTANT_") and key != "ASSISTANT_DATA_DIR":
             monkeypatch.delenv(key)
+    monkeypatch.setenv("ASSISTANT_ENCODER__CACHE_DIR", str(ENCODER_CACHE))
     from assistant.settings import get_settings
 
     get_settings.cache_clear()
@@ -69,7 +74,17 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real bundled all-MiniLM-L6-v2, loaded once for the session."""
+    """The real bundled all-MiniLM-L6-v2 on the engine the product uses (ONNX Runtime once
+    its check passed), loaded once for the session."""
+    from assistant.settings import Settings
+    from index.encoders import make_embedder
+
+    return make_embedder(Settings(encoder={"cache_dir": ENCODER_CACHE}))
+
+
+@pytest.fixture(scope="session")
+def reference_embedder():
+    """sentence-transformers itself: the reference the ONNX encoder is checked against."""
     from index.embeddings import SentenceEmbeddings
 
     return SentenceEmbeddings()
@@ -112,3 +127,35 @@ def browser():
         )
         yield b
         b.close()
+
+
+_HEAVY_FIXTURES = {
+    "embedder": "integration",
+    "reference_embedder": "integration",
+    "sample_assistant": "integration",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses the real model, the sample index or Chromium is marked so, even when
+    its module carries no marker: ``make test-fast`` (``-m "not integration and not browser"``)
+    must never load a model or start a browser."""
+    for item in items:
+        for fixture, marker in _HEAVY_FIXTURES.items():
+            if fixture in item.fixturenames and marker not in item.keywords:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``make test-fast``, loading a model or a browser is a failure, not a slow test."""
+    import sys
+
+    if not FAST:
+        return
+    loaded = {"torch", "sentence_transformers", "onnxruntime"} & {
+        m.split(".")[0] for m in sys.modules
+    }
+    if loaded:
+        print(f"\ntest-fast loaded {sorted(loaded)}: mark those tests integration or browser")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

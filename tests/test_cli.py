@@ -108,6 +108,9 @@ def test_data_dir_flag_overrides_env(tmp_path: Path) -> None:
     assert result.returncode == 0
     result = run(["documents", "--data-dir", str(target)], tmp_path / "unused")
     assert result.returncode == 0 and "The index is empty" in result.stdout
+    assert not target.exists(), "listing an empty index writes nothing"
+    result = run(["remove", "nothing.txt", "--data-dir", str(target)], tmp_path / "unused")
+    assert result.returncode == 1 and "nothing.txt: not in the index" in result.stderr
     assert (target / "chroma").exists() and not (tmp_path / "unused").exists()
 
 
