@@ -142,6 +142,10 @@ def answer_type_ok(question: str, sentence: str) -> bool:
     return True
 
 
+# Words that name the corpus rather than a subject: "Summarize the documents" asks about none.
+_CORPUS_WORDS = frozenset(terms("document article text passage source file"))
+
+
 def novel_share(question_terms: set[str], sentence: str) -> float:
     """Share of the sentence's content terms the question does not contain.
 
@@ -296,7 +300,7 @@ class ExtractiveAnswerer:
         ranked = self.candidates(question, passages)
         # A question none of whose terms occurs in the passages ("Hello", "What now?") has
         # nothing to match; quoting the nearest text would answer a question nobody asked.
-        if not ranked or max(c.chunk_lexical for c in ranked) == 0.0:
+        if not ranked or not self._has_subject(question, ranked):
             return self._abstain(question, ranked, 0.0)
         confidence = self.confidence(question, ranked)
         if confidence < self.threshold:
@@ -317,6 +321,14 @@ class ExtractiveAnswerer:
             confidence=round(confidence, 4),
             uncertain=uncertain,
         )
+
+    @staticmethod
+    def _has_subject(question: str, ranked: list[Candidate]) -> bool:
+        """Whether some term of the question, other than words for the corpus itself
+        ("the documents", "the article"), occurs in the passages."""
+        subject = set(terms(question)) - _CORPUS_WORDS
+        chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
+        return any(t in subject for text in chunks.values() for t in terms(text))
 
     def pick(
         self, question: str, ranked: list[Candidate], calibration: Calibration | None = None
