@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test lint bench load eval clean
+.PHONY: help install run test lint bench load eval calibrate clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,8 +41,11 @@ bench: $(STAMP) ## Speed: ingest/latency vs LangChain's tutorial, growth 1x-16x,
 load: $(STAMP) ## Load test: 32 clients for 60 s on the real server (docs/load.json)
 	$(BIN)/python -m benchmarks.load
 
-eval: $(STAMP) ## Quality on the article dev set and SQuAD 2.0 subset
+eval: $(STAMP) ## Out-of-fold quality: SQuAD leave-one-article-out, article and reader sets (docs/quality.json)
 	$(BIN)/python -m benchmarks.quality
+
+calibrate: $(STAMP) ## Refit assistant/calibration.json on all of the SQuAD subset
+	$(BIN)/python -m benchmarks.calibrate
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
