@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test test-fast chromium lint bench startup load eval clean
+.PHONY: help install run test test-fast chromium lint bench startup load eval calibrate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,8 +69,11 @@ startup: $(STAMP) ## Only the start-up part of make bench: CLI and serve vs the 
 load: $(STAMP) ## Load test: 32 clients for 60 s on the real server (docs/load.json)
 	$(BIN)/python -m benchmarks.load
 
-eval: $(STAMP) ## Quality on the article dev set and SQuAD 2.0 subset
+eval: $(STAMP) ## Out-of-fold quality: SQuAD leave-one-article-out, article and reader sets (docs/quality.json)
 	$(BIN)/python -m benchmarks.quality
+
+calibrate: $(STAMP) ## Refit assistant/calibration.json on all of the SQuAD subset
+	$(BIN)/python -m benchmarks.calibrate
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

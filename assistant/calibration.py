@@ -1,10 +1,12 @@
-"""The answer/abstain decision, fitted on the evaluation data by ``benchmarks/calibrate.py``.
+"""The answer/abstain decision, fitted by ``benchmarks/calibrate.py``, never at run time.
 
 Two small logistic models. The *sentence* model scores each sentence of the retrieved
-passages as the answer, from features of the sentence and of the one before it (an answer
-often follows the sentence that names the topic). The *answerability* model turns the best
-sentence's features into the probability that the documents answer the question at all;
-below ``threshold`` the assistant abstains. The fitted numbers live in ``calibration.json``.
+passages as the answer, from features of the sentence, of the one before it, and of how it
+compares with the best sentence found for the question. The *answerability* model turns the
+best sentence's features into ``confidence``, the probability that the documents answer the
+question. Below ``threshold`` the assistant refuses; below ``uncertain_below`` it answers
+but says the documents only come close. The fitted numbers live in ``calibration.json``;
+every threshold is chosen on training folds only (leave-one-article-out, see the README).
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-SENTENCE_FEATURES = ("dense", "lexical", "prev_dense", "prev_lexical", "type_ok", "novel")
+SENTENCE_FEATURES = (
+    "dense",
+    "lexical",
+    "prev_dense",
+    "prev_lexical",
+    "type_ok",
+    "novel",
+    "rel_dense",
+    "rel_lexical",
+)
+QUESTION_WORDS = ("what", "who", "when", "where", "which", "how", "why")
 ANSWER_FEATURES = (
     "dense",
     "lexical",
@@ -28,6 +40,21 @@ ANSWER_FEATURES = (
     "type_dense",
     "named_missing",
     "negation_mismatch",
+    "novel_share",
+    "restates",
+    "question_length",
+    "window_cover",
+    "window_named_missing",
+    "number_missing",
+    "best_dense",
+    "runner_up_same_chunk",
+    "passage_rank",
+    *(f"asks_{w}" for w in QUESTION_WORDS),
+    "window_missing_max",
+    "window_missing_count",
+    "sentence_missing_max",
+    "sentence_missing_count",
+    "negation_in_question",
 )
 
 
@@ -37,16 +64,18 @@ def _dot(weights: list[float], values: list[float]) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Weights of both models, the threshold, and how close a second sentence must score."""
+    """Weights of both models and the thresholds that grade the answer."""
 
-    sentence_coef: list[float] = field(default_factory=lambda: [4.0, 4.0, 0.5, 0.5, 1.0, 0.3])
-    sentence_intercept: float = -5.0
-    answer_coef: list[float] = field(
-        default_factory=lambda: [2.0, -1.0, 0.3, 0.4, -1.0, -1.0, -1.0, 0.1, 0.5, -1.0, -0.5]
+    sentence_coef: list[float] = field(
+        default_factory=lambda: [1.0, 4.0, 0.2, 0.0, 2.0, 0.0, 3.0, 3.0]
     )
-    answer_intercept: float = -4.0
-    threshold: float = 0.5
-    keep_margin: float = 1.0
+    sentence_intercept: float = -5.0
+    answer_coef: list[float] = field(default_factory=lambda: [0.0] * len(ANSWER_FEATURES))
+    answer_intercept: float = 0.0
+    threshold: float = 0.3  # refuse below this confidence
+    uncertain_below: float = 0.5  # answer, marked uncertain, below this confidence
+    keep_margin: float = 1.5  # a 2nd/3rd sentence is quoted within this logit of the best
+    restate_below: float = 0.0  # a best sentence with less novel content brings its successor
 
     def sentence_score(self, features: list[float]) -> float:
         """Logit that this sentence holds the answer."""
@@ -62,7 +91,12 @@ class Calibration:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        cal = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        if len(cal.sentence_coef) != len(SENTENCE_FEATURES) or len(cal.answer_coef) != len(
+            ANSWER_FEATURES
+        ):
+            raise ValueError(f"{path.name} was fitted for other features; rerun make calibrate")
+        return cal
 
     def save(self, path: Path = CALIBRATION_FILE, **extra: object) -> None:
         path.write_text(json.dumps({**asdict(self), **extra}, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.calibration import Calibration
+from assistant.calibration import QUESTION_WORDS, Calibration
 from assistant.citations import make_citation
 from assistant.lexical import terms
 from assistant.retrieval import Passage, Searcher
@@ -66,33 +66,11 @@ class Candidate:
     oov: float = 0.0  # share of the question's terms found nowhere in the index
     missing: float = 0.0  # rarity of the rarest question term missing from the passage, 0..1
     margin: float = 0.0  # lead of this sentence's score over the runner-up
+    j: int = 0  # index of the sentence in its passage
 
     @property
     def type_ok(self) -> bool:
         return bool(self.features[4]) if self.features else True
-
-    def answer_features(self, question: str) -> list[float]:
-        """Features of the answerability model (calibration.ANSWER_FEATURES)."""
-        dense, lexical, _, _, type_ok, _ = self.features
-        chunk = self.passage.chunk.text
-        names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
-        present = set(terms(chunk))
-        named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
-        # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
-        negation = bool(_NEGATION.search(question)) and not _NEGATION.search(self.text)
-        return [
-            dense,
-            lexical,
-            type_ok,
-            self.score,
-            self.chunk_lexical,
-            self.oov,
-            self.missing,
-            min(self.margin, 5.0),
-            type_ok * dense,
-            named_missing,
-            float(negation),
-        ]
 
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.I)
@@ -164,8 +142,22 @@ def answer_type_ok(question: str, sentence: str) -> bool:
     return True
 
 
+# Words that name the corpus rather than a subject: "Summarize the documents" asks about none.
+_CORPUS_WORDS = frozenset(terms("document article text passage source file"))
+
+
+def novel_share(question_terms: set[str], sentence: str) -> float:
+    """Share of the sentence's content terms the question does not contain.
+
+    Low: the sentence restates the question (its premise, context); high: it adds
+    something, which is where an answer is.
+    """
+    found = terms(sentence)
+    return sum(t not in question_terms for t in found) / (len(found) or 1)
+
+
 class ExtractiveAnswerer:
-    """Picks sentences from passages; abstains when the calibrated model says unanswerable."""
+    """Picks sentences from passages; refuses, or marks the answer uncertain, by confidence."""
 
     def __init__(
         self,
@@ -180,7 +172,7 @@ class ExtractiveAnswerer:
         self.threshold = calibration.threshold if threshold is None else threshold
 
     def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
-        """Every sentence of the passages, scored, best first."""
+        """Every sentence of the passages (pooled across passages), scored, best first."""
         if not passages:
             return []
         q_terms = set(terms(question))
@@ -191,7 +183,6 @@ class ExtractiveAnswerer:
         ids = [p.chunk.unit_id(j) for p in passages for j in range(len(p.chunk.units))]
         vectors = self.searcher.store.unit_vectors(ids)
         qvec = self.searcher.query_vector(question)
-        calibration = self.calibration
         out: list[Candidate] = []
         for p in passages:
             c = p.chunk
@@ -213,47 +204,138 @@ class ExtractiveAnswerer:
                     float(answer_type_ok(question, text)),
                     float(novel(question, text)),
                 ]
-                cand = Candidate(
-                    p,
-                    s,
-                    e,
-                    text,
-                    feats,
-                    calibration.sentence_score(feats),
-                    chunk_lexical,
-                    oov,
-                    missing / top_idf,
+                out.append(
+                    Candidate(p, s, e, text, feats, 0.0, chunk_lexical, oov, missing / top_idf, j=j)
                 )
-                out.append(cand)
                 prev_dense, prev_lexical = dense, lexical
-        out.sort(key=lambda x: x.score, reverse=True)
-        if len(out) > 1:
-            out[0].margin = out[0].score - out[1].score
+        # How each sentence compares with the best one for this question: a sentence is the
+        # answer relative to the others, whatever the document's overall similarity level.
+        best_dense = max(c.features[0] for c in out)
+        best_lexical = max(c.features[1] for c in out)
+        for cand in out:
+            cand.features += [cand.features[0] - best_dense, cand.features[1] - best_lexical]
+        self.rescore(out)
         return out
 
-    def answerability(self, question: str, ranked: list[Candidate]) -> float:
+    def rescore(self, ranked: list[Candidate], calibration: Calibration | None = None) -> None:
+        """Score and sort candidates with ``calibration`` (the fitted one by default)."""
+        cal = calibration or self.calibration
+        for cand in ranked:
+            cand.score = cal.sentence_score(cand.features)
+        ranked.sort(key=lambda x: x.score, reverse=True)
+        for cand in ranked:
+            cand.margin = 0.0
+        if len(ranked) > 1:
+            ranked[0].margin = ranked[0].score - ranked[1].score
+
+    def answer_features(self, question: str, ranked: list[Candidate]) -> list[float]:
+        """Features of the answerability model (calibration.ANSWER_FEATURES)."""
+        best = ranked[0]
+        dense, lexical, _, _, type_ok, _, _, _ = best.features
+        chunk = best.passage.chunk
+        q_terms = set(terms(question))
+        names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
+        present = set(terms(chunk.text))
+        named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
+        # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
+        asks_negated = bool(_NEGATION.search(question))
+        negation = asks_negated and not _NEGATION.search(best.text)
+        window = [
+            c
+            for c in ranked
+            if c.passage.chunk.chunk_id == chunk.chunk_id and abs(c.j - best.j) <= 1
+        ]
+        window_text = " ".join(c.text for c in window)
+        window_terms = set(terms(window_text))
+        sentence_terms = set(terms(best.text))
+        cover = sum(t in window_terms for t in q_terms) / (len(q_terms) or 1)
+        window_named_missing = sum(bool(t) and t[0] not in window_terms for t in names)
+        numbers = re.findall(r"\d+", question)
+        number_missing = any(n not in window_text for n in numbers)
+        bm25 = self.searcher.bm25
+        top_idf = bm25.idf_of("\x00") or 1.0
+        w_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in window_terms]
+        s_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in sentence_terms]
+        share = novel_share(q_terms, best.text)
+        opening = question.lower().split()[:3]
+        runner_up_same = len(ranked) > 1 and ranked[1].passage.chunk.chunk_id == chunk.chunk_id
+        return [
+            dense,
+            lexical,
+            type_ok,
+            best.score,
+            best.chunk_lexical,
+            best.oov,
+            best.missing,
+            min(best.margin, 5.0),
+            type_ok * dense,
+            named_missing,
+            float(negation),
+            share,
+            lexical * (1 - share),
+            len(q_terms) / 10,
+            cover,
+            min(window_named_missing, 2) / 2,
+            float(number_missing),
+            max(c.features[0] for c in ranked),
+            float(runner_up_same),
+            best.passage.rank / 4,
+            *(float(w in opening) for w in QUESTION_WORDS),
+            max(w_miss, default=0.0),
+            min(len(w_miss), 4) / 4,
+            max(s_miss, default=0.0),
+            min(len(s_miss), 4) / 4,
+            float(asks_negated),
+        ]
+
+    def confidence(self, question: str, ranked: list[Candidate]) -> float:
         """Probability that the passages answer the question (calibrated)."""
         if not ranked:
             return 0.0
-        return self.calibration.probability(ranked[0].answer_features(question))
+        return self.calibration.probability(self.answer_features(question, ranked))
+
+    answerability = confidence  # the name this had before answers were graded
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         ranked = self.candidates(question, passages)
         # A question none of whose terms occurs in the passages ("Hello", "What now?") has
         # nothing to match; quoting the nearest text would answer a question nobody asked.
-        if not ranked or max(c.chunk_lexical for c in ranked) == 0.0:
-            return self._abstain(question, ranked)
-        if self.answerability(question, ranked) < self.threshold:
-            return self._abstain(question, ranked)
-        picked = self._pick(ranked)
+        if not ranked or not self._has_subject(question, ranked):
+            return self._abstain(question, ranked, 0.0)
+        confidence = self.confidence(question, ranked)
+        if confidence < self.threshold:
+            return self._abstain(question, ranked, confidence)
+        picked = self.pick(question, ranked)
         lead_doc = picked[0].passage.chunk.doc_id
         # Readable order: the best document first, each document's sentences in text order.
         picked.sort(key=lambda c: (c.passage.chunk.doc_id != lead_doc, c.passage.rank, c.start))
         citations = [_citation(n, c, True) for n, c in enumerate(picked, 1)]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(picked, 1))
-        return Answer(answer=text, abstained=False, citations=citations)
+        uncertain = confidence < max(self.calibration.uncertain_below, self.threshold)
+        if uncertain:
+            text = f"The closest the documents come is: {text}"
+        return Answer(
+            answer=text,
+            abstained=False,
+            citations=citations,
+            confidence=round(confidence, 4),
+            uncertain=uncertain,
+        )
 
-    def _pick(self, ranked: list[Candidate]) -> list[Candidate]:
+    @staticmethod
+    def _has_subject(question: str, ranked: list[Candidate]) -> bool:
+        """Whether some term of the question, other than words for the corpus itself
+        ("the documents", "the article"), occurs in the passages."""
+        subject = set(terms(question)) - _CORPUS_WORDS
+        chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
+        return any(t in subject for text in chunks.values() for t in terms(text))
+
+    def pick(
+        self, question: str, ranked: list[Candidate], calibration: Calibration | None = None
+    ) -> list[Candidate]:
+        """The sentences to quote: the best, those close to it, and the sentence after a
+        best one that only restates the question ("X proposed Y." -> "Z opposed the idea.")."""
+        cal = calibration or self.calibration
         best = ranked[0]
         picked = [best]
         if best.text.rstrip().endswith(":"):
@@ -262,8 +344,13 @@ class ExtractiveAnswerer:
         for cand in ranked[1:]:
             if len(picked) >= self.max_sentences:
                 break
-            if cand.score >= best.score - self.calibration.keep_margin and cand.type_ok:
+            if cand.score >= best.score - cal.keep_margin and cand.type_ok:
                 picked.append(cand)
+        if novel_share(set(terms(question)), best.text) < cal.restate_below:
+            chunk_id = best.passage.chunk.chunk_id
+            nxt = [c for c in ranked if c.passage.chunk.chunk_id == chunk_id and c.j == best.j + 1]
+            if nxt and nxt[0] not in picked:
+                picked.append(nxt[0])
         return picked
 
     def _list_items(self, lead: Candidate) -> list[Candidate]:
@@ -292,7 +379,7 @@ class ExtractiveAnswerer:
             i += 1
         return items
 
-    def _abstain(self, question: str, ranked: list[Candidate]) -> Answer:
+    def _abstain(self, question: str, ranked: list[Candidate], confidence: float) -> Answer:
         closest: list[Candidate] = []
         for cand in ranked:
             if all(cand.passage.chunk.chunk_id != c.passage.chunk.chunk_id for c in closest):
@@ -306,6 +393,7 @@ class ExtractiveAnswerer:
             answer=text,
             abstained=True,
             citations=[_citation(n, c, False) for n, c in enumerate(closest, 1)],
+            confidence=round(confidence, 4),
         )
 
 

@@ -10,8 +10,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
+import snowballstemmer
 from scipy import sparse
 
 STOPWORDS = frozenset(
@@ -26,15 +28,7 @@ STOPWORDS = frozenset(
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 _TOKEN = re.compile(r"\w+")
-# Country abbreviations and demonyms that news text uses interchangeably ("UK", "British").
-_ALIASES = {
-    "uk": "britain",
-    "british": "britain",
-    "briton": "britain",
-    "usa": "america",
-    "american": "america",
-    "americans": "america",
-}
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 def fold(text: str) -> str:
@@ -43,19 +37,14 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """A light suffix stripper: plurals and common verb endings, enough for matching."""
-    for suffix, keep in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
+    """The Snowball (Porter 2) English stem: "opposed"/"opposing" -> "oppos".
+
+    A kept library rather than a hand-written suffix list or alias table, so it behaves the
+    same on any English document.
+    """
+    return _STEMMER.stemWord(word)
 
 
 _LINE_END_HYPHEN = re.compile(r"(\w+)-\n[ \t]*(\w+)")
@@ -70,7 +59,7 @@ def terms(text: str) -> list[str]:
     """
     if "-\n" in text:
         text = _LINE_END_HYPHEN.sub(r"\1\2 \1 \2", text)
-    return [_ALIASES.get(t) or stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
+    return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
 class BM25:

@@ -53,6 +53,14 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(
         default=None, description="The question as retrieval saw it after reading the history."
     )
+    confidence: float = Field(
+        default=0.0,
+        description="0..1: the calibrated probability that the documents answer the question.",
+    )
+    uncertain: bool = Field(
+        default=False,
+        description='An answer given but marked uncertain ("The closest the documents come is").',
+    )
 
 
 class DocumentInfo(BaseModel):

@@ -42,3 +42,11 @@ def temp_assistant(corpus: list[Path], embedder=None, **settings):
     if report.errors:
         raise SystemExit(f"ingest failed: {report.errors}")
     return assistant
+
+
+def squad_articles() -> dict[str, str]:
+    """The SQuAD article title of every question id: the folds of leave-one-article-out."""
+    import json
+
+    data = json.loads(SQUAD_JSON.read_text(encoding="utf-8"))["data"]
+    return {qa["id"]: a["title"] for a in data for p in a["paragraphs"] for qa in p["qas"]}

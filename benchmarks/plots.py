@@ -59,3 +59,25 @@ def plot(results: dict, out_dir: Path) -> list[Path]:
         plt.close(fig)
         written.append(path)
     return written
+
+
+def plot_risk_coverage(points: list[dict[str, float]], path: Path) -> Path:
+    """Risk (share of given answers that are wrong) against coverage, by confidence cut-off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    ax.plot([p["coverage"] for p in points], [p["risk"] for p in points], "o-", color="#0f766e")
+    for p in points[::4]:
+        ax.annotate(f"≥{p['confidence_at_least']:.2f}", (p["coverage"], p["risk"]), fontsize=7)
+    ax.set_xlabel("coverage (share of questions answered)")
+    ax.set_ylabel("risk (share of answers wrong)")
+    ax.set_title("SQuAD 2.0 subset, out-of-fold confidence")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 0.6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,4 +1,8 @@
-"""The article dev set: every answerable item answered and cited, every other one abstains."""
+"""The article dev set and the issue's example questions, through the real pipeline.
+
+The shipped calibration never saw these questions (it is fitted on SQuAD only), so they are
+out-of-domain checks; the issue examples are a regression set, not held-out data.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,54 @@ from assistant.evalsets import cites_evidence, keywords_match, load_items
 from tests.conftest import ROOT
 
 ITEMS = load_items(ROOT / "tests" / "data" / "article-dev.jsonl")
+EXAMPLES = {i.id: i for i in load_items(ROOT / "tests" / "data" / "issue-examples.jsonl")}
+
+
+def _check_contract(assistant, item, answer) -> None:
+    for c in answer.citations:
+        assert assistant.document(c.doc_id).text[c.start : c.end] == c.text
+    assert 0.0 <= answer.confidence <= 1.0
+    if answer.abstained:
+        assert answer.answer.startswith("The documents don't say")
+        assert not answer.uncertain
+        assert all(not c.supported for c in answer.citations)
+        return
+    assert answer.answer.startswith("The closest the documents come is") == answer.uncertain
+    assert all(f"[{c.n}]" in answer.answer and c.supported for c in answer.citations)
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("item", ITEMS, ids=[i.id for i in ITEMS])
 def test_article_dev_item(sample_assistant, item) -> None:
     answer = sample_assistant.answer(item.question, item.history)
-    for c in answer.citations:
-        text = sample_assistant.document(c.doc_id).text
-        assert text[c.start : c.end] == c.text
+    _check_contract(sample_assistant, item, answer)
     if not item.answerable:
         assert answer.abstained, answer.answer
-        assert answer.answer.startswith("The documents don't say")
-        assert all(not c.supported for c in answer.citations)
-        return
+    elif not answer.abstained:
+        assert keywords_match(answer.answer, item.keywords), answer.answer
+        assert cites_evidence([c.text for c in answer.citations], item.evidence)
+
+
+@pytest.mark.integration
+def test_article_dev_mostly_answered(sample_assistant) -> None:
+    """At most one of the 12 answerable items is refused (the README's 8.3%)."""
+    answerable = [i for i in ITEMS if i.answerable]
+    refused = [i.id for i in answerable if sample_assistant.answer(i.question, i.history).abstained]
+    assert len(refused) <= 1, refused
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("key", ["ex-macron", "ex-british-pm", "ex-albanese"])
+def test_issue_example_answered(sample_assistant, key) -> None:
+    item = EXAMPLES[key]
+    answer = sample_assistant.answer(item.question)
+    _check_contract(sample_assistant, item, answer)
     assert not answer.abstained, answer.answer
     assert keywords_match(answer.answer, item.keywords), answer.answer
-    assert cites_evidence([c.text for c in answer.citations], item.evidence), answer.citations
-    assert all(f"[{c.n}]" in answer.answer and c.supported for c in answer.citations)
+    assert cites_evidence([c.text for c in answer.citations], item.evidence)
+
+
+@pytest.mark.integration
+def test_macron_example_quotes_the_answer_not_only_the_premise(sample_assistant) -> None:
+    answer = sample_assistant.answer(EXAMPLES["ex-macron"].question)
+    assert any(c.text.startswith("Germany, Italy, Spain and Poland") for c in answer.citations)

@@ -135,6 +135,13 @@
       bubble.appendChild(el("p", "note", "\u26a0 marks sentences that no cited passage supports."));
     }
     (answer.notes || []).forEach(function (note) { bubble.appendChild(el("p", "note", note)); });
+    bubble.classList.toggle("uncertain", !!answer.uncertain);
+    if (!answer.abstained && answer.confidence > 0) {
+      var pct = Math.round(answer.confidence * 100) + "%";
+      bubble.appendChild(el("p", answer.uncertain ? "note uncertain" : "note confidence", answer.uncertain
+        ? "Uncertain: the documents may not answer this (confidence " + pct + ")."
+        : "Confidence " + pct));
+    }
     if (byNumber.size) {
       var sources = el("div", "sources");
       sources.appendChild(el("p", "sources-title", answer.abstained ? "Closest passages" : "Sources"));

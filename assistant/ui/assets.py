@@ -20,6 +20,8 @@ a.cite-ref:hover { background: var(--color-accent-soft); }
 .src-empty, .src-question { color: var(--body-text-color-subdued); margin: 4px 0 8px; }
 .src-status { padding: 8px 10px; border-radius: 6px; background: var(--background-fill-secondary); }
 .src-status.abstained { border-left: 4px solid #d97706; font-weight: 600; }
+.src-status.uncertain { border-left: 4px solid #ca8a04; }
+.src-confidence { color: #4b5563; font-size: 0.9em; margin: 0 0 0.5em; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 10px; margin: 8px 0; }
 .src-card.selected { border-color: var(--color-accent);

@@ -197,10 +197,24 @@ def sources_html(
         )
     elif not answer.citations:
         head += '<p class="src-status">This answer cites no sources.</p>'
+    head += confidence_html(answer)
     cards = "".join(
         source_card(c, texts.get(c.doc_id), turn, selected == c.n) for c in answer.citations
     )
     return f'<div class="src-panel" data-turn="{turn}">{head}{cards}</div>'
+
+
+def confidence_html(answer: Answer) -> str:
+    """How sure the answer is, plainly: "Uncertain ..." below the calibrated line."""
+    if answer.abstained or answer.confidence <= 0.0:
+        return ""
+    pct = f"{answer.confidence:.0%}"
+    if answer.uncertain:
+        return (
+            '<p class="src-status uncertain" role="status">Uncertain: the documents may not '
+            f"answer this; these are the closest passages (confidence {pct}).</p>"
+        )
+    return f'<p class="src-confidence">Confidence {pct}</p>'
 
 
 def sources_placeholder(message: str = "") -> str:
