@@ -50,6 +50,11 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(
         default=None, description="The question as retrieval saw it after reading the history."
     )
+    answered_by: str = Field(
+        default="extractive",
+        description="Who wrote the answer: `extractive`, `llm:<provider:model>`, or "
+        "`extractive (LLM failed: ...)` when the configured LLM could not answer.",
+    )
 
 
 class DocumentInfo(BaseModel):
