@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 
 from assistant.api import Runtime, install_error_handlers, router
+from assistant.openai_api import build_router as build_openai_router
 from assistant.runtime import LazyAssistant, build_assistant
 from assistant.security import (
     API_MAX_BODY_BYTES,
@@ -66,12 +67,12 @@ def create_app(
     app.state.runtime = Runtime(lazy, settings)
     install_error_handlers(app)
     app.include_router(router)
+    limiter = RateLimiter(settings.server.rate_limit_per_minute)  # shared by /api and /v1
+    app.include_router(build_openai_router(settings, limiter))
     _add_static_routes(app)
     upload_limit = int(settings.server.max_upload_mb * 1024 * 1024) + 64 * 1024  # form overhead
     app.add_middleware(BodyLimitMiddleware, api_limit=API_MAX_BODY_BYTES, other_limit=upload_limit)
-    app.add_middleware(
-        RateLimitMiddleware, limiter=RateLimiter(settings.server.rate_limit_per_minute)
-    )
+    app.add_middleware(RateLimitMiddleware, limiter=limiter)
     app.add_middleware(SecurityHeadersMiddleware, origins=origins, widget_paths=WIDGET_PATHS)
     # Must be Starlette's own class: Gradio then leaves CORS to us instead of echoing origins.
     app.add_middleware(
