@@ -7,10 +7,10 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test lint bench load eval clean
+.PHONY: help install run test lint bench load eval clean local-llm
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PY) not found); try: make PY=python3"; exit 1; }
@@ -28,7 +28,10 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 run: $(STAMP) ## Start the assistant on the bundled sample article (http://127.0.0.1:7860)
 	$(BIN)/assistant serve
 
-test: $(STAMP) ## Run the whole test suite
+local-llm: $(STAMP) ## Fetch the local model (SmolLM2-135M-Instruct GGUF, 98 MB) for ASSISTANT_LLM=local
+	$(BIN)/python -m assistant.local_llm fetch
+
+test: $(STAMP) local-llm ## Run the whole test suite
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff check and format check

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -199,6 +199,12 @@ class LocalChatModel(BaseChatModel):
     def model_name(self) -> str:
         """The file's stem, as ``answered_by`` shows it (``SmolLM2-135M-Instruct.Q4_1``)."""
         return Path(self.model_path).stem
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "llamacpp"
+        params["ls_model_name"] = kwargs.get("model") or self.model_name
+        return params
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
