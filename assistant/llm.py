@@ -122,7 +122,9 @@ def model_label(settings: Settings, model: BaseChatModel | None = None) -> str:
     spec = settings.llm.strip()
     if is_local(spec):
         name = getattr(model, "model_name", "") or spec.partition(":")[2]
-        return f"local:{Path(name).stem}" if name else "local"
+        name = Path(name).name
+        name = name[:-5] if name.lower().endswith(".gguf") else name
+        return f"local:{name}" if name else "local"
     if model is not None and spec.lower() == "extractive":
         return f"custom:{type(model).__name__}"
     return spec

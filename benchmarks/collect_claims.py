@@ -39,9 +39,11 @@ def questions(per_article: int = 6, unanswerable: int = 2) -> list[tuple[str, st
     return out
 
 
-def main(out_path: str) -> None:
+def main(out_path: str, prompts: str | None = None) -> None:
+    """``prompts``: a prompts folder (the default ``assistant/prompts`` for the long rules)."""
     data = Path(tempfile.mkdtemp())
-    assistant = Assistant(Settings(data_dir=data, llm="local"))
+    settings = Settings(data_dir=data, llm="local", prompts_dir=Path(prompts) if prompts else None)
+    assistant = Assistant(settings)
     assistant.ingest([SAMPLE_ARTICLE, SQUAD / "corpus"])
     gen = assistant.generative
     assert gen is not None
@@ -56,6 +58,7 @@ def main(out_path: str) -> None:
                 "question": q,
                 "seconds": round(time.perf_counter() - t0, 1),
                 "raw": raw,
+                "prompts": prompts or "small",
                 "passages": [
                     {"source": p.chunk.source, "start": p.chunk.start, "text": p.chunk.text}
                     for p in passages
@@ -67,4 +70,4 @@ def main(out_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
