@@ -28,6 +28,7 @@ from tests.test_ui_server import free_port
 
 TEXT = SAMPLE.read_text(encoding="utf-8")
 LEADERS = "How many leaders attended the meeting?"
+OPPOSED = "Which countries opposed Macron's proposal?"
 
 
 def settings_for(data_dir: Path, **extra: object) -> Settings:
@@ -221,7 +222,7 @@ def test_real_assistant_through_the_openai_client(sample_assistant) -> None:
         chunks = list(
             c.chat.completions.create(
                 model="grounded-assistant",
-                messages=[{"role": "user", "content": "Which countries opposed the idea?"}],
+                messages=[{"role": "user", "content": OPPOSED}],
                 stream=True,
             )
         )
