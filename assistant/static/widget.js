@@ -135,6 +135,9 @@
       bubble.appendChild(el("p", "note", "\u26a0 marks sentences that no cited passage supports."));
     }
     (answer.notes || []).forEach(function (note) { bubble.appendChild(el("p", "note", note)); });
+    if (answer.answered_by && answer.answered_by !== "extractive") {
+      bubble.appendChild(el("p", "note answered-by", "Answered by " + answer.answered_by));
+    }
     if (byNumber.size) {
       var sources = el("div", "sources");
       sources.appendChild(el("p", "sources-title", answer.abstained ? "Closest passages" : "Sources"));
