@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test test-fast chromium lint bench startup load eval calibrate clean
+.PHONY: help install run test test-fast chromium lint bench startup load eval calibrate local-llm clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,10 +30,13 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 run: $(STAMP) ## Start the assistant on the bundled sample article (http://127.0.0.1:7860)
 	$(BIN)/assistant serve
 
+local-llm: $(STAMP) ## Fetch the local model (SmolLM2-135M-Instruct GGUF, 98 MB) for ASSISTANT_LLM=local
+	$(BIN)/python -m assistant.local_llm fetch
+
 CHROMIUM := /usr/bin/chromium
 APT_CHROMIUM := apt-get update -qq && apt-get install -y -qq chromium
 
-test: $(STAMP) chromium ## Run the whole test suite (installs Debian's chromium if it can)
+test: $(STAMP) chromium local-llm ## Run the whole test suite (installs Debian's chromium if it can)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) ## Unit tests only: no model, server or browser (under 30 s)

@@ -106,18 +106,29 @@ class Assistant:
         if chat_model is None and self.settings.llm.strip().lower() == "extractive":
             return None
         from assistant.generative import GenerativeAnswerer
-        from assistant.llm import make_chat_model
-        from assistant.prompts import load_prompts
+        from assistant.llm import (
+            LOCAL_PASSAGES,
+            is_local,
+            llm_timeout,
+            make_chat_model,
+            model_label,
+        )
+        from assistant.prompts import SMALL_PROMPTS, load_prompts
         from assistant.support import SupportScorer
 
-        prompts = load_prompts(self.settings.prompts_dir)
+        local = is_local(self.settings.llm)
+        prompts_dir = self.settings.prompts_dir
+        prompts = load_prompts(SMALL_PROMPTS if local and prompts_dir is None else prompts_dir)
+        model = chat_model if chat_model is not None else make_chat_model(self.settings)
         return GenerativeAnswerer(
-            chat_model if chat_model is not None else make_chat_model(self.settings),
+            model,
             prompts,
             SupportScorer(self.searcher),
             self.extractive,
-            self.settings.answer.llm_timeout_s,
+            llm_timeout(self.settings),
             self.settings.answer.max_question_chars,
+            label=model_label(self.settings, model),
+            max_passages=LOCAL_PASSAGES if local else None,
         )
 
     def answer(self, question: str, history: Sequence[Message | dict] | None = None) -> Answer:

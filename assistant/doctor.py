@@ -83,6 +83,35 @@ class StoreCheck:
 
 
 @dataclass
+class LocalModelCheck:
+    """The in-process model of ``ASSISTANT_LLM=local``: is the GGUF there, does llama.cpp load."""
+
+    path: str | None  # None: not fetched (``make local-llm``)
+    size_mb: float | None
+    runtime: bool  # the xllamacpp wheel is installed
+    in_use: bool  # ASSISTANT_LLM names it
+    error: str | None = None
+
+
+def check_local_model(settings: Settings) -> LocalModelCheck:
+    """Where ``local[:PATH]`` finds its file; loads nothing."""
+    import importlib.util
+
+    from assistant.errors import ConfigError
+    from assistant.llm import is_local
+    from assistant.local_llm import find_model
+
+    spec = settings.llm.strip()
+    in_use = is_local(spec)
+    runtime = importlib.util.find_spec("xllamacpp") is not None
+    try:
+        path = find_model(spec.partition(":")[2].strip() if in_use else "", settings.data_dir)
+    except ConfigError as exc:
+        return LocalModelCheck(None, None, runtime, in_use, str(exc))
+    return LocalModelCheck(str(path), round(path.stat().st_size / 1e6, 1), runtime, in_use)
+
+
+@dataclass
 class DoctorReport:
     """Everything ``format_doctor`` prints; ``asdict`` of it is the ``--json`` output."""
 
@@ -92,6 +121,7 @@ class DoctorReport:
     telemetry: dict[str, str]
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    local_model: LocalModelCheck | None = None
 
 
 def _is_local(url: str) -> bool:
@@ -138,8 +168,8 @@ def check_model(name: str) -> ModelCheck:
 
 def _llm_contact(settings: Settings) -> Contact | None:
     spec = settings.llm.strip()
-    if spec.lower() == "extractive":
-        return None
+    if spec.lower() == "extractive" or spec.lower().partition(":")[0] == "local":
+        return None  # the local model runs in this process
     provider = spec.partition(":")[0].strip().lower().replace("-", "_")
     env_name, default = LLM_DEFAULTS.get(provider, (None, f"the {provider} provider's default"))
     url = settings.llm_base_url or (env_name and os.environ.get(env_name)) or default
@@ -239,6 +269,14 @@ def run_doctor(settings: Settings | None = None) -> DoctorReport:
         contacts.append(Contact("LangSmith", url, why, _is_local(url)))
     store = check_store(settings, model)
     report = DoctorReport(contacts, model, store, telemetry_settings())
+    local = report.local_model = check_local_model(settings)
+    if local.in_use and local.error:
+        report.problems.append(local.error)
+    elif local.in_use and not local.runtime:
+        report.problems.append(
+            "ASSISTANT_LLM=local needs the xllamacpp wheel: "
+            "pip install 'grounded-assistant[local]'."
+        )
     if not model.offline and os.environ.get("HF_HUB_OFFLINE", "") in _TRUE:
         report.problems.append(
             f"The embedding model {model.name} is not on disk and HF_HUB_OFFLINE=1: it cannot "
@@ -293,6 +331,11 @@ def format_doctor(report: DoctorReport) -> str:
             f"{i.documents} documents, {i.chunks} chunks, {i.units} sentences, "
             f"{i.orphan_chunks} orphan chunks, {i.orphan_units} orphan sentences"
         )
+    if (lm := report.local_model) is not None:
+        use = "in use" if lm.in_use else "not in use (ASSISTANT_LLM=local to use it)"
+        have = f"{lm.path}, {lm.size_mb} MB" if lm.path else "not fetched (make local-llm)"
+        wheel = "llama.cpp runtime installed" if lm.runtime else "xllamacpp NOT installed"
+        lines += ["Local model", f"  {have}; {wheel}; {use}"]
     lines.append("Telemetry and tracing")
     lines += [f"  {k}: {v}" for k, v in report.telemetry.items()]
     lines += [f"Problem: {p}" for p in report.problems] + [f"Note: {n}" for n in report.notes]

@@ -88,8 +88,12 @@ class GenerativeAnswerer:
         fallback: ExtractiveAnswerer,
         timeout_s: float = 30.0,
         max_question_chars: int = 2000,
+        label: str = "llm",
+        max_passages: int | None = None,
     ) -> None:
         self.model = model
+        self.answered_by = label if label.startswith("llm") else f"llm:{label}"
+        self.max_passages = max_passages  # a small model reads fewer passages, faster
         self.prompts = prompts
         self.scorer = scorer
         self.fallback = fallback
@@ -116,6 +120,8 @@ class GenerativeAnswerer:
     def _extractive(self, question: str, passages: list[Passage], note: str) -> Answer:
         answer = self.fallback.answer(question, passages)
         answer.notes.append(note)
+        why = note.removeprefix("The language model ").split(", so ")[0]
+        answer.answered_by = f"extractive (LLM failed: {why})"
         return answer
 
     # -- follow-ups -------------------------------------------------------------------------
@@ -164,6 +170,7 @@ class GenerativeAnswerer:
         if not passages:
             yield self.fallback.answer(question, passages)
             return
+        passages = passages[: self.max_passages] if self.max_passages else passages
         note = self._unavailable()
         if note:
             yield self._extractive(question, passages, note)
@@ -182,7 +189,9 @@ class GenerativeAnswerer:
         except Exception as exc:  # unreachable, timeout, HTTP error: quote instead
             yield self._extractive(question, passages, self._failed(exc, "answer"))
             return
-        yield self.check("".join(pieces), question, passages)
+        answer = self.check("".join(pieces), question, passages)
+        answer.answered_by = self.answered_by
+        yield answer
 
     # -- citation checking ------------------------------------------------------------------
     def check(self, text: str, question: str, passages: Sequence[Passage]) -> Answer:
@@ -193,7 +202,7 @@ class GenerativeAnswerer:
         numbers: dict[tuple[str, int, int, bool], int] = {}
         citations: list[Citation] = []
         unsupported: list[str] = []
-        claims = supported_any = 0
+        claims = supported_any = matched = 0
         out, pos = [], 0
         for s in sentences:
             claims += is_claim(s)
@@ -202,8 +211,17 @@ class GenerativeAnswerer:
                 for n in s.markers
                 if 1 <= n <= k
             ]
+            inferred = None
+            if not found and is_claim(s):
+                inferred = self._best_source(s.plain, passages)
+                if inferred is not None:
+                    found = [inferred]
+                    matched += 1
             mapping = {n: self._number(n, e, k, numbers, citations) for n, e in found}
             written = _MARKER.sub(lambda m, mp=mapping: _renumber(m, mp), s.text)
+            if inferred is not None:
+                body = written.rstrip()
+                written = f"{body} [{mapping[inferred[0]]}]{written[len(body) :]}"
             if any(e.supported for _, e in found):
                 supported_any += 1
             elif is_claim(s):
@@ -213,6 +231,11 @@ class GenerativeAnswerer:
             pos = s.end
         out.append(text[pos:])
         notes = []
+        if matched:
+            notes.append(
+                f"The language model cited no source for {matched} sentence(s); each was "
+                "matched to the passage that supports it."
+            )
         if unknown:
             listed = ", ".join(f"[{n}]" for n in unknown)
             notes.append(f"Removed {listed}: the answer cited a source that was not retrieved.")
@@ -249,6 +272,16 @@ class GenerativeAnswerer:
             numbers[key] = n if n not in used else max(used | {k}) + 1
             citations.append(_citation(numbers[key], e))
         return numbers[key]
+
+    def _best_source(self, claim: str, passages: Sequence[Passage]) -> tuple[int, Evidence] | None:
+        """The passage (numbered from 1) that supports an unmarked claim, if any does.
+
+        Small models often drop the ``[n]`` markers; the claim is still checked, against
+        every passage, and cited only where one supports it.
+        """
+        scored = [(n, self.scorer.evidence(claim, p)) for n, p in enumerate(passages, 1)]
+        n, best = max(scored, key=lambda x: x[1].score)
+        return (n, best) if best.supported else None
 
     def _closest(self, question: str, passages: Sequence[Passage]) -> Answer:
         """An abstention citing the best-matching sentence of the top three passages."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import ConfigError
@@ -46,6 +47,8 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
 
     Retries are off: a fallback answer after one timeout beats three silent waits.
     """
+    if is_local(settings.llm):
+        return make_local_model(settings)
     provider, model = parse_llm(settings.llm)
     timeout = settings.answer.llm_timeout_s
     kwargs: dict[str, Any] = {}
@@ -85,6 +88,46 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             f"ASSISTANT_LLM={settings.llm} could not be set up: {redact(str(exc))} "
             "(API keys are read from the environment, e.g. OPENAI_API_KEY)."
         ) from exc
+
+
+def is_local(spec: str) -> bool:
+    """Whether ``spec`` names the in-process llama.cpp model (``local`` or ``local:PATH``)."""
+    spec = spec.strip().lower()
+    return spec == "local" or spec.startswith("local:")
+
+
+# A 135M model on two cores reads a 1,500-token prompt in 5-40 s (load on the machine):
+# the local model gets at least this long, whatever ``llm_timeout_s`` says for remote APIs.
+LOCAL_MIN_TIMEOUT_S = 120.0
+LOCAL_PASSAGES = 3  # the top three passages: a shorter prompt, read faster and followed better
+
+
+def make_local_model(settings: Settings) -> BaseChatModel:
+    """The GGUF model ``local[:PATH]`` names, run in this process (see ``assistant.local_llm``)."""
+    from assistant.local_llm import LocalChatModel, find_model
+
+    path = find_model(settings.llm.strip().partition(":")[2].strip(), settings.data_dir)
+    return LocalChatModel(model_path=str(path), timeout=llm_timeout(settings))
+
+
+def llm_timeout(settings: Settings) -> float:
+    """Seconds one LLM call may take: ``llm_timeout_s``; at least LOCAL_MIN_TIMEOUT_S locally."""
+    if is_local(settings.llm):
+        return max(settings.answer.llm_timeout_s, LOCAL_MIN_TIMEOUT_S)
+    return settings.answer.llm_timeout_s
+
+
+def model_label(settings: Settings, model: BaseChatModel | None = None) -> str:
+    """``provider:model`` as ``answered_by`` shows it; a local file by its name, not its path."""
+    spec = settings.llm.strip()
+    if is_local(spec):
+        name = getattr(model, "model_name", "") or spec.partition(":")[2]
+        name = Path(name).name
+        name = name[:-5] if name.lower().endswith(".gguf") else name
+        return f"local:{name}" if name else "local"
+    if model is not None and spec.lower() == "extractive":
+        return f"custom:{type(model).__name__}"
+    return spec
 
 
 def redact(text: str) -> str:

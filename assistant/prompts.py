@@ -17,6 +17,8 @@ from assistant.errors import ConfigError
 
 log = logging.getLogger(__name__)
 DEFAULT_DIR = Path(__file__).with_name("prompts")
+# Shorter instructions a 135M-parameter model follows (ASSISTANT_LLM=local).
+SMALL_PROMPTS = DEFAULT_DIR / "small"
 # File name -> the variables the code fills in; a template must use exactly these.
 VARIABLES: dict[str, frozenset[str]] = {
     "system.txt": frozenset(),

@@ -30,6 +30,7 @@ from assistant.gateway import (
     allowed_host_names,
     parse_networks,
 )
+from assistant.openai_api import build_router as build_openai_router
 from assistant.ratelimit import RateLimiter, RateLimitMiddleware
 from assistant.runtime import LazyAssistant, build_assistant
 from assistant.security import (
@@ -78,6 +79,9 @@ def create_app(
     install_error_handlers(app)
     install_upload_route(app, settings, origins)  # before the router's /api/ catch-all
     app.include_router(router)
+    limiter = RateLimiter(settings.server.rate_limit_per_minute)
+    # RateLimitMiddleware below counts /v1 like /api: the router must not count it twice.
+    app.include_router(build_openai_router(settings))
     _add_static_routes(app)
     events: set[int] = set()  # the UI's events, and those that answer: known once mounted
     answer_events: set[int] = set()
@@ -92,7 +96,7 @@ def create_app(
     )
     app.add_middleware(
         RateLimitMiddleware,
-        limiter=RateLimiter(settings.server.rate_limit_per_minute),
+        limiter=limiter,
         answer_events=answer_events,
     )
     hosts = allowed_host_names(settings.server.host, origins, settings.server.allowed_hosts)

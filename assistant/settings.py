@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files.")
     admin_token: str | None = Field(None, description="Enables uploads in the UI when set.")
+    api_keys: str = Field(
+        "", description="Comma-separated keys; when set, /v1/* needs `Authorization: Bearer`."
+    )
     allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
     index: IndexSettings = Field(default_factory=IndexSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)

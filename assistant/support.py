@@ -16,14 +16,14 @@ from assistant.lexical import fold, terms
 from assistant.retrieval import Passage, Searcher
 from index.sentences import split_sentences as split_spans
 
-# Support threshold, chosen on 198 hand-labelled (claim, passage) pairs about the sample
-# article with all-MiniLM-L6-v2 (tests/test_llm_scripted_server.py::SUPPORT_CASES).
-# Paraphrases of a passage sentence score 0.55-0.89 (one outlier at 0.46: "Switzerland" for
-# "Swiss"); the same claims against every other passage (a wrong citation) score at most 0.48.
-# 0.52 sits midway in that gap: it accepts 30/31 paraphrases, rejects all 155 wrong-citation
-# pairs, and 8/12 claims that change a fact (every changed number and made-up claim). Swapped
-# names and negations can still pass: telling those apart needs an entailment model.
-SUPPORT_THRESHOLD = 0.52
+# Support threshold, chosen on 164 hand-labelled (claim, passages) pairs: 71 sentences the
+# real local model (SmolLM2-135M) wrote over the sample article and five SQuAD articles, 43
+# scripted-server variants and 50 hand-written paraphrases, negations, swapped names and
+# numbers (tests/data/claims.jsonl). Leave-one-document-out, the threshold maximising F0.5
+# on the other documents was 0.683 in 5 of 6 folds (0.689, 0.731 in the others); pooled
+# out-of-fold: precision 0.86, recall 0.50, 93% of unsupported sentences caught
+# (``python -m benchmarks.claims_eval``, docs/claims.json). This is the value on all rows.
+SUPPORT_THRESHOLD = 0.683
 DENSE_WEIGHT = 0.5  # the rest is lexical: meaning alone confuses "30" with "31" leaders
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -37,6 +37,10 @@ _SMALL = (
 _TENS = "thirty forty fifty sixty seventy eighty ninety"
 _WORD_NUMBERS = {w: str(i) for i, w in enumerate(_SMALL.split())}  # noqa: SIM905
 _WORD_NUMBERS.update({w: str(10 * i) for i, w in enumerate(_TENS.split(), 3)})  # noqa: SIM905
+_UNITS = "|".join(_SMALL.split()[1:10])
+_TENS_ALT = "|".join(["twenty", *_TENS.split()])  # noqa: SIM905
+_SMALL_ALT = "|".join(w for w in _SMALL.split() if w not in ("zero", "one"))
+_NUMBER_WORDS = re.compile(rf"\b(?:({_TENS_ALT})(?:[- ]({_UNITS}))?|({_SMALL_ALT}))\b", re.I)
 ABSTAIN_PHRASE = re.compile(r"^\W*the documents (?:don'?t|don’t|do not) say\b", re.I)
 
 
@@ -92,10 +96,84 @@ def is_claim(sentence: Sentence) -> bool:
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers a text states, digits or small number words, normalised ("thirty" -> "30")."""
+    """Numbers a text states, digits or number words, normalised ("thirty-seven" -> "37")."""
     found = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    found.update(_WORD_NUMBERS[w] for w in re.findall(r"[a-z]+", fold(text)) if w in _WORD_NUMBERS)
-    return found
+    found.update(_NUMBER.findall(words_to_digits(text)))
+    return {n.replace(",", "") for n in found}
+
+
+def words_to_digits(text: str) -> str:
+    """``text`` with number words written as digits, so "Thirty leaders" reads "30 leaders".
+
+    Both the embedding and the word overlap then meet the passage's "30" (measured: the
+    paraphrase scored 0.521 against a threshold of 0.52 before this).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        tens, unit, small = match.groups()
+        if small:
+            return _WORD_NUMBERS[small.lower()]
+        return str(
+            int(_WORD_NUMBERS[tens.lower()]) + int(_WORD_NUMBERS.get((unit or "zero").lower()))
+        )
+
+    return _NUMBER_WORDS.sub(one, text)
+
+
+_NEGATORS = "not|no|never|none|nobody|nothing|neither|nor|cannot|without"
+_NEGATION = re.compile(rf"\b(?:{_NEGATORS})\b|n't\b|n’t\b", re.I)
+# Opposites an embedding places close together; a claim using one where its sentence uses
+# the other contradicts it. A short, general list (not fitted to the labelled data).
+_OPPOSITES = [
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("most", "least"),
+    ("more", "fewer"),
+    ("warmest", "coldest"),
+    ("hottest", "coldest"),
+    ("highest", "lowest"),
+    ("higher", "lower"),
+    ("east", "west"),
+    ("north", "south"),
+    ("before", "after"),
+    ("supported", "opposed"),
+    ("support", "oppose"),
+    ("accepted", "rejected"),
+    ("won", "lost"),
+    ("increase", "decrease"),
+    ("rose", "fell"),
+    ("first", "last"),
+    ("strongest", "weakest"),
+    ("refuse", "ready"),
+    ("refused", "agreed"),
+]
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b(?:[A-Z][a-zà-ÿ]+(?:[-'][A-Z]?[a-zà-ÿ]+)?|[A-Z]{2,})\b")
+# Fixed priors, not fitted (only the threshold is): a contradiction halves the score, and
+# the share of a claim's names missing from the cited sentence costs up to half of it.
+NEGATION_FACTOR = 0.5
+NAME_FACTOR = 0.5
+
+
+def negated(text: str) -> bool:
+    """Whether a sentence is negated (an odd number of negators: "not ... no" cancels)."""
+    return len(_NEGATION.findall(text)) % 2 == 1
+
+
+def contradicts(claim: str, sentence: str) -> bool:
+    """A polarity flip or an opposite word ("largest" for "smallest") between the two."""
+    if negated(claim) != negated(sentence):
+        return True
+    cw, sw = set(re.findall(r"[a-z]+", fold(claim))), set(re.findall(r"[a-z]+", fold(sentence)))
+    return any(_OPPOSITE[w] & sw and w not in sw for w in cw if w in _OPPOSITE)
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words inside a sentence (names, places, parties), folded."""
+    return {fold(n) for n in _NAME.findall(text)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +224,7 @@ class SupportScorer:
         texts = [_unit_text(passage, j) for j in range(len(c.units))]
         if not texts:
             return Evidence(passage, c.start, c.start, "", 0.0, False)
+        claim = words_to_digits(claim)
         qvec = np.asarray(self.searcher.query_vector(claim), dtype=np.float32)
         qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
         cosines = self._unit_vectors(passage) @ qvec
@@ -153,9 +232,10 @@ class SupportScorer:
         for t in terms(claim):
             weights[_prefix(t)] = self.searcher.bm25.idf_of(t)
         total = sum(weights.values()) or 1.0
-        unit_terms = [{_prefix(t) for t in terms(text)} for text in texts]
+        unit_terms = [{_prefix(t) for t in terms(words_to_digits(text))} for text in texts]
         stated, found = numbers(claim), numbers(c.text)
         number_share = len(stated & found) / len(stated) if stated else 1.0
+        claim_names = {_prefix(t) for n in names(claim) for t in terms(n)}
         best = (-1.0, 0)
         for j, cosine in enumerate(cosines):
             near = unit_terms[j].union(*unit_terms[max(0, j - 1) : j + 2])
@@ -164,8 +244,13 @@ class SupportScorer:
             # Neighbours may complete a claim that merges sentences, at half weight.
             lexical = 0.5 * (own + around)
             score = DENSE_WEIGHT * max(float(cosine), 0.0) + (1 - DENSE_WEIGHT) * lexical
-            if score * number_share > best[0]:
-                best = (score * number_share, j)
+            score *= number_share
+            if claim_names:  # a name the cited sentence lacks: swapped or made up
+                score *= 1 - NAME_FACTOR * len(claim_names - unit_terms[j]) / len(claim_names)
+            if contradicts(claim, texts[j]):
+                score *= NEGATION_FACTOR
+            if score > best[0]:
+                best = (score, j)
         score, j = best
         s, e = c.units[j]
         return Evidence(passage, s, e, texts[j], round(score, 4), score >= self.threshold)

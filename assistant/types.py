@@ -61,6 +61,11 @@ class Answer(BaseModel):
         default=False,
         description='An answer given but marked uncertain ("The closest the documents come is").',
     )
+    answered_by: str = Field(
+        default="extractive",
+        description="Who wrote the answer: `extractive`, `llm:<provider:model>`, or "
+        "`extractive (LLM failed: ...)` when the configured LLM could not answer.",
+    )
 
 
 class DocumentInfo(BaseModel):

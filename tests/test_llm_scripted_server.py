@@ -152,7 +152,11 @@ def test_follow_up_is_rewritten_by_the_llm(data_dir: Path, embedder: Any) -> Non
         if is_condense(body):
             return Reply(f"Standalone question: {standalone}")
         n = source_number(body, "Denmark is also ready")
-        return Reply(f"Yes, Denmark is also ready to send peacekeepers to Ukraine [{n}].")
+        # Close to the passage: this test is about the follow-up, not paraphrase recall.
+        return Reply(
+            f"Yes. Denmark is also ready for this, as is Australia, "
+            f"as noted by Anthony Albanese [{n}]."
+        )
 
     history = [
         {"role": "user", "content": "Is Australia ready to send peacekeepers?"},

@@ -164,11 +164,14 @@ def test_support_threshold_separates_paraphrases_from_wrong_citations(
         if p not in c.text
     ]
     changed = [scorer.evidence(claim, passage(p)) for claim, p in SUPPORT_CASES["changed"]]
-    assert sum(e.supported for e in paraphrases) >= 30, [e.score for e in paraphrases]
+    # At the threshold chosen out-of-fold on tests/data/claims.jsonl (0.683, for precision),
+    # 15 of these 31 paraphrases pass (30 did at the old 0.52, which also passed invented
+    # model sentences); wrong citations and changed facts are all rejected.
+    assert sum(e.supported for e in paraphrases) >= 15, [e.score for e in paraphrases]
     assert not [e.score for e in wrong if e.supported]
-    assert sum(not e.supported for e in changed) >= 8, [e.score for e in changed]
+    assert sum(not e.supported for e in changed) >= 12, [e.score for e in changed]
     # The cited span is the paraphrased sentence (a claim merging two may cite the other).
     spans = [
         p in e.text for (_, p), e in zip(SUPPORT_CASES["paraphrase"], paraphrases, strict=True)
     ]
-    assert sum(spans) >= 30
+    assert sum(spans) >= 29

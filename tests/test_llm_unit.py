@@ -381,3 +381,12 @@ def test_no_history_means_no_condensing_call(index_dir: Path) -> None:
     assistant = assistant_with(index_dir, model)
     assert assistant.generative.condense("Who came?", []) == "Who came?"  # type: ignore[union-attr]
     assert model.i == 0
+
+
+def test_answered_by_is_shown_for_llm_answers_only() -> None:
+    from assistant.types import Answer
+    from assistant.ui.render import chat_markdown
+
+    llm = Answer(answer="Thirty leaders came.", abstained=False, answered_by="llm:local:Smol")
+    assert r"Answered by llm\:local\:Smol" in chat_markdown(llm, 0)  # markdown-escaped
+    assert "Answered by" not in chat_markdown(Answer(answer="Quoted.", abstained=False), 0)

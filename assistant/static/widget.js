@@ -142,6 +142,9 @@
         ? "Uncertain: the documents may not answer this (confidence " + pct + ")."
         : "Confidence " + pct));
     }
+    if (answer.answered_by && answer.answered_by !== "extractive") {
+      bubble.appendChild(el("p", "note answered-by", "Answered by " + answer.answered_by));
+    }
     if (byNumber.size) {
       var sources = el("div", "sources");
       sources.appendChild(el("p", "sources-title", answer.abstained ? "Closest passages" : "Sources"));

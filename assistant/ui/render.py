@@ -90,6 +90,8 @@ def chat_markdown(answer: Answer, turn: int) -> str:
     parts.append(_linked(answer.answer[pos:], known, turn))
     text = "".join(parts)
     notes = ([UNSUPPORTED_LEGEND] if spans else []) + answer.notes
+    if answer.answered_by != "extractive":  # say which model wrote it, or that it failed
+        notes.append(f"Answered by {answer.answered_by}")
     if notes:
         text += "\n\n" + "\n\n".join(f"_{escape_markdown(note)}_" for note in notes)
     return text
