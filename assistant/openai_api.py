@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.api import MAX_HISTORY, Runtime
 from assistant.errors import AssistantError, InputError
-from assistant.security import API_MAX_BODY_BYTES, RateLimiter
+from assistant.ratelimit import RateLimiter
+from assistant.security import API_MAX_BODY_BYTES
 from assistant.settings import Settings
 from assistant.types import Answer, Message
 

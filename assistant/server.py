@@ -52,16 +52,20 @@ WIDGET_PATHS = ("/widget",)
 
 
 def create_app(
-    settings: Settings | None = None, get_assistant: Callable[[], AssistantAPI] | None = None
+    settings: Settings | None = None,
+    get_assistant: Callable[[], AssistantAPI] | None = None,
+    build_now: bool = False,
 ) -> FastAPI:
     """The whole web app. ``get_assistant`` replaces the real assistant (tests pass a fake).
 
-    The factory runs once in a background thread at startup (or on first use), so pages
-    load at once and only the first question waits for the model.
+    The factory runs once in a background thread, so pages load at once and only the first
+    question waits for the model: from the app's startup, or at once with ``build_now``.
     """
     settings = settings or get_settings()
     origins = allowed_origins(settings)
     lazy = LazyAssistant(get_assistant or partial(build_assistant, settings))
+    if build_now:  # ``serve``: the model and index load while Gradio imports and builds the UI
+        lazy.start()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -274,7 +278,7 @@ def serve(settings: Settings | None = None) -> None:
 
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")  # no-op if set
-    app = create_app(settings)
+    app = create_app(settings, build_now=True)
     log.info("Serving on http://%s:%s", settings.server.host, settings.server.port)
     uvicorn.Server(uvicorn_config(app, settings)).run()
 

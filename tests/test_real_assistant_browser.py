@@ -32,7 +32,7 @@ MACRON_Q = (
     "Which countries opposed Macron's proposal to deploy peacekeepers behind the demarcation line?"
 )
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
-UNSURE_Q = "Who is the British prime minister mentioned in the article?"
+UNSURE_Q = "Who is the Commander-in-Chief of the Swiss Armed Forces?"
 
 
 def _ask(page, question: str, markers: int) -> None:
