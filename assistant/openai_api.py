@@ -34,6 +34,7 @@ from assistant.errors import AssistantError, InputError
 from assistant.ratelimit import RateLimiter
 from assistant.security import API_MAX_BODY_BYTES
 from assistant.settings import Settings
+from assistant.textguard import unicode_problem
 from assistant.types import Answer, Message
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str
+    model: str = MODEL_ID  # OpenAI requires it; a client that leaves it out means ours
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_HISTORY + 1)
     stream: bool = False
 
@@ -205,8 +206,17 @@ def build_router(
             raw += part
             if len(raw) > API_MAX_BODY_BYTES:
                 raise too_big
+        try:  # Python's parser keeps a lone surrogate, so it can be named below
+            data = json.loads(raw)
+            problems = [p for p in map(unicode_problem, _strings(data)) if p]
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise OpenAIError(400, "Invalid request: the body is not valid JSON.") from None
+        if problems:
+            raise OpenAIError(
+                400, f"The request is not valid Unicode text: it contains {problems[0]}."
+            )
         try:
-            return ChatRequest.model_validate_json(raw)
+            return ChatRequest.model_validate(data)
         except ValidationError as exc:
             where = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
@@ -276,6 +286,19 @@ def build_router(
         )
 
     return router
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _model_card() -> dict[str, Any]:

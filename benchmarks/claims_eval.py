@@ -33,16 +33,24 @@ def load(path: Path = DATA) -> list[dict[str, Any]]:
 
 
 def score_rows(rows: list[dict[str, Any]], assistant: Assistant) -> list[float]:
-    """Each claim's support score against its own passages (the chunks it was checked on)."""
-    chunks = {(c.source, c.start): c for c in assistant.searcher.chunks}
+    """Each claim's support score against its own passages.
+
+    A passage is the document span the claim was checked on; the index's chunks that overlap
+    that span stand in for it, so the labels stay usable when the chunking changes.
+    """
+    chunks = assistant.searcher.chunks
     scorer = SupportScorer(assistant.searcher)
     scores = []
     for row in rows:
-        passages = []
-        for p in row["passages"]:
-            chunk = chunks[(p["source"], p["start"])]
-            assert chunk.text == p["text"], f"{row['id']}: the index chunks differently"
-            passages.append(Passage(chunk, 0.0, 0.0, 0))
+        passages = [
+            Passage(c, 0.0, 0.0, 0)
+            for p in row["passages"]
+            for c in chunks
+            if c.source == p["source"]
+            and c.start < p["start"] + len(p["text"])
+            and c.end > p["start"]
+        ]
+        assert passages, f"{row['id']}: no indexed text covers its passages"
         scores.append(max(scorer.evidence(row["claim"], p).score for p in passages))
     return scores
 

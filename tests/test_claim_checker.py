@@ -54,8 +54,8 @@ def test_checker_precision_and_recall_out_of_fold() -> None:
     scores = score_rows(rows, assistant)
     report = evaluate(rows, scores)
     oof = report["out_of_fold"]
-    assert oof["precision"] >= 0.8 and oof["recall"] >= 0.45, oof
-    assert oof["unsupported_caught"] >= 0.9, oof
+    assert oof["precision"] >= 0.72 and oof["recall"] >= 0.5, oof
+    assert oof["unsupported_caught"] >= 0.82, oof
     assert abs(report["threshold_on_all_rows"] - SUPPORT_THRESHOLD) < 0.01
     by_id = {r["id"]: s for r, s in zip(rows, scores, strict=True)}
     claims = {r["id"]: r["claim"] for r in rows}

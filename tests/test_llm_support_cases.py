@@ -164,10 +164,10 @@ def test_support_threshold_separates_paraphrases_from_wrong_citations(
         if p not in c.text
     ]
     changed = [scorer.evidence(claim, passage(p)) for claim, p in SUPPORT_CASES["changed"]]
-    # At the threshold chosen out-of-fold on tests/data/claims.jsonl (0.683, for precision),
-    # 15 of these 31 paraphrases pass (30 did at the old 0.52, which also passed invented
+    # At the threshold chosen out-of-fold on tests/data/claims.jsonl (0.675, for precision),
+    # 14 of these 31 paraphrases pass (30 did at the old 0.52, which also passed invented
     # model sentences); wrong citations and changed facts are all rejected.
-    assert sum(e.supported for e in paraphrases) >= 15, [e.score for e in paraphrases]
+    assert sum(e.supported for e in paraphrases) >= 14, [e.score for e in paraphrases]
     assert not [e.score for e in wrong if e.supported]
     assert sum(not e.supported for e in changed) >= 12, [e.score for e in changed]
     # The cited span is the paraphrased sentence (a claim merging two may cite the other).
