@@ -6,6 +6,8 @@ import ipaddress
 import os
 import socket
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,42 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if loaded:
         print(f"\ntest-fast loaded {sorted(loaded)}: mark those tests integration or browser")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- the security tests' server (tests/test_security_*.py) ----------------------------
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Gradio's upload/cache folder for this test, so anything copied there is seen."""
+    folder = tmp_path / "gradio-cache"
+    folder.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def secret_file() -> Iterator[Path]:
+    """A file the server process can read and no client may: in the temp dir Gradio trusts."""
+    from tests.security_support import SECRET
+
+    path = Path("/tmp") / f"assistant-secret-{uuid.uuid4().hex}.txt"
+    path.write_text(SECRET)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def server(tmp_path: Path, cache_dir: Path, request: pytest.FixtureRequest) -> Iterator[dict]:
+    """A real server over a recording fake; ``@pytest.mark.server(**settings)`` picks its
+    settings. Imported lazily: the unit tests never load the web stack."""
+    from tests.security_support import Recording
+    from tests.test_ui_server import loopback_only, serve, ui_settings
+
+    marker = request.node.get_closest_marker("server")
+    options = dict(marker.kwargs) if marker else {}
+    fake = options.pop("fake", None) or Recording()
+    settings = ui_settings(tmp_path / "data", **options)
+    with loopback_only() as attempts, serve(lambda: fake, settings) as url:
+        yield {"url": url.rstrip("/"), "fake": fake, "settings": settings, "tmp": tmp_path}
+    assert attempts == []
