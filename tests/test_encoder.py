@@ -11,17 +11,16 @@ import pytest
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
-from index.encoders import DEFAULT_MODEL, make_embedder, model_identity, resolve_model
-from index.onnx_encoder import (
+from index.encoder_check import (
     MIN_COSINE,
     REFERENCE,
     EncoderUnavailable,
-    OnnxEmbeddings,
-    load_onnx,
     min_cosine,
     sample,
     sample_vectors,
 )
+from index.encoders import DEFAULT_MODEL, make_embedder, model_identity, resolve_model
+from index.onnx_encoder import OnnxEmbeddings, load_onnx
 
 pytestmark = pytest.mark.integration
 QUESTIONS = [
