@@ -45,16 +45,20 @@ def _run(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def _repeat(argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
-    samples = [_run(argv, env) for _ in range(runs)]
+def _summary(samples: list[dict[str, float]]) -> dict[str, float]:
+    """Median and best wall time, median CPU and the largest peak RSS of repeated runs."""
     walls = [s["wall_s"] for s in samples]
     return {
         "median_s": statistics.median(walls),
         "min_s": min(walls),
         "cpu_median_s": statistics.median(s["cpu_s"] for s in samples),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
-        "runs": runs,
+        "runs": len(samples),
     }
+
+
+def _repeat(argv: list[str], env: dict[str, str], runs: int) -> dict[str, float]:
+    return _summary([_run(argv, env) for _ in range(runs)])
 
 
 def _free_port() -> int:
@@ -99,15 +103,7 @@ def _serve_once(env: dict[str, str], timeout_s: float = 120.0) -> dict[str, floa
 
 
 def _serve(env: dict[str, str], runs: int) -> dict[str, float]:
-    samples = [_serve_once(env) for _ in range(runs)]
-    walls = [s["wall_s"] for s in samples]
-    return {
-        "median_s": statistics.median(walls),
-        "min_s": min(walls),
-        "cpu_median_s": statistics.median(s["cpu_s"] for s in samples),
-        "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
-        "runs": runs,
-    }
+    return _summary([_serve_once(env) for _ in range(runs)])
 
 
 def main(runs: int = 5, tutorial: bool = True) -> dict:
