@@ -6,13 +6,14 @@ import json
 
 import pytest
 
+from assistant.answer_types import answer_type_ok
 from assistant.calibration import (
     ANSWER_FEATURES,
     CALIBRATION_FILE,
     SENTENCE_FEATURES,
     Calibration,
 )
-from assistant.extractive import answer_type_ok, novel_share
+from assistant.extractive import novel_share
 from assistant.lexical import terms
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.answer_types import answer_type_ok, focus_term
 from assistant.condense import condense
-from assistant.extractive import answer_type_ok, focus_term
 from assistant.lexical import BM25, terms
 
 
