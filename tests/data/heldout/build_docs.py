@@ -120,23 +120,43 @@ def news_txt(source: Path) -> None:
     (DOCS / "news-tesco-poland-salling.txt").write_text(text, encoding="utf-8")
 
 
-_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-<Default Extension="xml" ContentType="application/xml"/>
-<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>
-<Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>
-<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>
-</Types>"""
-_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>
-<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>
-</Relationships>"""
-_DOC_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
-</Relationships>"""
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+_PKG = "http://schemas.openxmlformats.org/package/2006"
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MIME = "application/vnd.openxmlformats-"
+_CONTENT_TYPES = "\n".join(
+    [
+        _XML,
+        f'<Types xmlns="{_PKG}/content-types">',
+        f'<Default Extension="rels" ContentType="{_MIME}package.relationships+xml"/>',
+        '<Default Extension="xml" ContentType="application/xml"/>',
+        '<Override PartName="/word/document.xml" ContentType="'
+        f'{_MIME}officedocument.wordprocessingml.document.main+xml"/>',
+        '<Override PartName="/word/styles.xml" ContentType="'
+        f'{_MIME}officedocument.wordprocessingml.styles+xml"/>',
+        '<Override PartName="/docProps/core.xml" ContentType="'
+        f'{_MIME}package.core-properties+xml"/>',
+        "</Types>",
+    ]
+)
+_RELS = "\n".join(
+    [
+        _XML,
+        f'<Relationships xmlns="{_PKG}/relationships">',
+        f'<Relationship Id="rId1" Type="{_OFFICE}/officeDocument" Target="word/document.xml"/>',
+        f'<Relationship Id="rId2" Type="{_PKG}/relationships/metadata/core-properties" '
+        'Target="docProps/core.xml"/>',
+        "</Relationships>",
+    ]
+)
+_DOC_RELS = "\n".join(
+    [
+        _XML,
+        f'<Relationships xmlns="{_PKG}/relationships">',
+        f'<Relationship Id="rId1" Type="{_OFFICE}/styles" Target="styles.xml"/>',
+        "</Relationships>",
+    ]
+)
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:styles xmlns:w="{_W}">
@@ -147,10 +167,15 @@ _STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def _core(title: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">
-<dc:title>{escape(title)}</dc:title><dc:creator>Wikinews contributors</dc:creator>
-</cp:coreProperties>"""
+    return "\n".join(
+        [
+            _XML,
+            f'<cp:coreProperties xmlns:cp="{_PKG}/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">',
+            f"<dc:title>{escape(title)}</dc:title><dc:creator>Wikinews contributors</dc:creator>",
+            "</cp:coreProperties>",
+        ]
+    )
 
 
 def write_docx(out: Path, title: str, paras: list[str]) -> None:
