@@ -31,7 +31,7 @@ def pdf_bytes(doc: DocumentInfo) -> bytes:
     """The indexed PDF of ``doc``; ``NotFoundError`` saying why when it cannot be served."""
     name = doc.source
     if doc.format != "pdf":
-        raise NotFoundError(f"{name} is not a PDF; its text is at /api/documents/{doc.doc_id}.")
+        raise NotFoundError(f"{name} is not a PDF: only its text can be shown.")
     path = Path(doc.path) if doc.path else None
     if path is None or path.suffix.lower() != ".pdf" or not path.is_file() or not doc.file_hash:
         raise NotFoundError(f"The PDF of {name} is no longer where it was indexed.")
