@@ -1,11 +1,13 @@
 """A 300-page PDF through ``assistant ingest``: time, peak memory, and the page a citation opens.
 
 The report is generated here (reportlab, offline, deterministic): every page holds a heading
-and three paragraphs, and one sentence per page states a fact found nowhere else ("The
-harbour of Quillmouth 217 handled 8,029 ships"), so a question about page N must be cited
-on page N. ``assistant ingest`` runs as a fresh process on a fresh data dir; its peak
-resident memory (``ru_maxrss`` of that child) is what ``make bench`` reports, beside the
-same process ingesting a one-page PDF, so the share the 300 pages add is visible.
+and three paragraphs, and one sentence per page states a fact found nowhere else, about a
+harbour whose made-up name only that page uses ("The harbour of Brenvik handled 8,029 ships
+in district 217."), so a question about that harbour must be cited on that page.
+``assistant ingest`` runs as a fresh process on a fresh data dir; its peak resident memory
+(``ru_maxrss`` of that process) is what ``make bench`` reports, beside the same command on a
+one-page and a 100-page PDF, so what the pages add is visible. A first, discarded ingest
+warms the encoder cache, so no run pays for writing the ONNX graph.
 """
 
 from __future__ import annotations
@@ -28,12 +30,24 @@ _WORDS = (  # noqa: SIM905 - a word list reads better as text
 ).split()
 
 
+_SYLLABLES = "bren kas tor vel mar dun hal sket lor fen gry mok tav sel vik rund ost pel".split()
+_ENDINGS = "vik holt mouth stad by havn ness wick".split()
+
+
+def harbour(page: int) -> str:
+    """A made-up harbour name that only ``page`` uses (deterministic, distinct per page)."""
+    a, rest = divmod(page - 1, len(_SYLLABLES) * len(_ENDINGS))
+    b, c = divmod(rest, len(_ENDINGS))
+    first = _SYLLABLES[(page * 7) % len(_SYLLABLES)] + _SYLLABLES[b]
+    return (first + ("a" * a) + _ENDINGS[c]).capitalize()
+
+
 def fact(page: int) -> tuple[str, str]:
     """The one sentence only ``page`` states, and the question it answers."""
     ships = 1000 + (page * 7919) % 9000
     return (
-        f"The harbour of Quillmouth {page} handled {ships:,} ships in the reporting year.",
-        f"How many ships did the harbour of Quillmouth {page} handle?",
+        f"The harbour of {harbour(page)} handled {ships:,} ships in district {page}.",
+        f"How many ships did the harbour of {harbour(page)} handle?",
     )
 
 
@@ -128,30 +142,37 @@ def ask_page(data_dir: Path, page: int) -> dict:
 
 
 def main(pages: int = PAGES, probe_pages: tuple[int, ...] = (3, 150, 297)) -> dict:
-    """Ingest a one-page and a ``pages``-page PDF, each in a fresh process; ask about pages."""
+    """Ingest 1-, 100- and ``pages``-page PDFs, each in a fresh process; ask about pages."""
     tmp = Path(tempfile.mkdtemp(prefix="assistant-large-pdf-"))
     began = time.perf_counter()
     big = make_report(tmp / "harbour-survey.pdf", pages)
     made = time.perf_counter() - began
-    small = make_report(tmp / "one-page.pdf", 1)
-    baseline = ingest_process(small, tmp / "data-small")
-    large = ingest_process(big, tmp / "data-large")
-    probes = [ask_page(tmp / "data-large", p) for p in probe_pages if p <= pages]
+    ingest_process(make_report(tmp / "warm-up.pdf", 1), tmp / "data-warm-up")
+    runs = {}
+    for n in sorted({1, min(100, pages), pages}):
+        pdf = big if n == pages else make_report(tmp / f"report-{n}.pdf", n)
+        runs[n] = ingest_process(pdf, tmp / f"data-{n}")
+        runs[n]["file_mb"] = pdf.stat().st_size / 1e6
+    probes = [ask_page(tmp / f"data-{pages}", p) for p in probe_pages if p <= pages]
+    large, one = runs[pages], runs[1]
     result = {
         "pages": pages,
         "file_mb": big.stat().st_size / 1e6,
         "generate_s": made,
-        "one_page": baseline,
-        "large": large,
-        "extra_rss_mb": large["peak_rss_mb"] - baseline["peak_rss_mb"],
+        "runs": {str(n): r for n, r in runs.items()},
+        "peak_rss_mb": large["peak_rss_mb"],
+        "extra_rss_mb": large["peak_rss_mb"] - one["peak_rss_mb"],
         "probes": probes,
         "pages_right": sum(p["cited_page"] == p["asked_page"] for p in probes),
     }
+    for n, r in runs.items():
+        print(
+            f"  {n:>4}-page PDF ({r['file_mb']:.2f} MB): ingest {r['seconds']:5.1f} s, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
     print(
-        f"  {pages}-page PDF ({result['file_mb']:.1f} MB): ingest {large['seconds']:.1f} s, "
-        f"peak RSS {large['peak_rss_mb']:.0f} MB (one page: {baseline['peak_rss_mb']:.0f} MB, "
-        f"+{result['extra_rss_mb']:.0f} MB); citations on the asked page: "
-        f"{result['pages_right']}/{len(probes)}"
+        f"  the {pages} pages add {result['extra_rss_mb']:+.0f} MB over one page; citations "
+        f"on the asked page: {result['pages_right']}/{len(probes)}"
     )
     return result
 

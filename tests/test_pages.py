@@ -243,3 +243,14 @@ def test_unpaged_documents_show_no_page() -> None:
     assert "page" not in card and "src-section" not in card
     view = render.document_html(doc, [cite], 1, pdf_url="api/x")
     assert "doc-page" not in view and " of " not in view and "doc-pdf-toggle" not in view
+
+
+def test_the_benchmark_report_states_each_fact_on_its_own_page(tmp_path: Path) -> None:
+    from benchmarks.large_pdf import fact, harbour, make_report
+
+    doc = load(make_report(tmp_path / "survey.pdf", 12), MB)
+    assert len(doc.pages) == 12 and len(doc.headings) == 12
+    assert len({harbour(p) for p in range(1, 301)}) == 300
+    for page in range(1, 13):
+        sentence = fact(page)[0]
+        assert page_of(doc.pages, doc.text.index(sentence)) == page

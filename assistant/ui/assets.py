@@ -46,7 +46,7 @@ a.cite-ref:hover { background: var(--color-accent-soft); }
   font-size: var(--text-sm); border-top: 1px dashed var(--border-color-primary); }
 .doc-page::before { content: "Page " attr(data-page); }
 .doc-tools { margin: 4px 0 6px; }
-.doc-view button.doc-pdf-toggle { font-size: var(--text-sm); color: var(--color-accent);
+#document .doc-view button.doc-pdf-toggle { font-size: var(--text-sm); color: var(--color-accent);
   background: none; border: none; padding: 0; cursor: pointer; text-decoration: underline; }
 .doc-pdf { max-height: 70vh; overflow: auto; border: 1px solid var(--border-color-primary);
   border-radius: 8px; background: #f3f4f6; }
