@@ -30,8 +30,9 @@ _WORDS = (  # noqa: SIM905 - a word list reads better as text
 ).split()
 
 
-_SYLLABLES = "bren kas tor vel mar dun hal sket lor fen gry mok tav sel vik rund ost pel".split()
-_ENDINGS = "vik holt mouth stad by havn ness wick".split()
+_SYLLABLES = ["bren", "kas", "tor", "vel", "mar", "dun", "hal", "sket", "lor"]
+_SYLLABLES += ["fen", "gry", "mok", "tav", "sel", "vik", "rund", "ost", "pel"]
+_ENDINGS = ["vik", "holt", "mouth", "stad", "by", "havn", "ness", "wick"]
 
 
 def harbour(page: int) -> str:

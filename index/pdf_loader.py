@@ -22,6 +22,8 @@ _PAGE_NUMBER = re.compile(
     r"^\s*(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I
 )
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
+# What reproducible ("invariant") writers such as reportlab put in every file: not a date.
+_PLACEHOLDER_DATES = ("D:20000101000000", "20000101000000")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,10 @@ def _outline_titles(reader: object) -> set[str]:
 
 def pdf_date(value: object) -> str | None:
     """``D:20240501120000Z`` (a PDF date string) as ``2024-05-01``; None if not a date."""
-    match = _PDF_DATE.match(str(value or "").strip())
+    text = str(value or "").strip()
+    if text.startswith(_PLACEHOLDER_DATES):
+        return None
+    match = _PDF_DATE.match(text)
     if not match or not 1900 <= int(match.group(1)) <= 2200:
         return None
     year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"

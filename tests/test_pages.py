@@ -71,6 +71,7 @@ def test_page_helpers() -> None:
     assert page_list([3, 12, 13, 14, 20]) == "3, 12\u201314, 20"
     assert pdf_date("D:20240501120000Z") == "2024-05-01" and pdf_date("yesterday") is None
     assert pdf_date("D:20241399") is None
+    assert pdf_date("D:20000101000000+00'00'") is None  # reportlab's invariant placeholder
     # an empty page shares its start with the next: offsets land on the later page
     assert [page_of((0, 10, 10, 20), x) for x in (0, 9, 10, 19, 20)] == [1, 1, 3, 3, 4]
     assert chunk_pages((0, 10, 20), 5, 25) == (1, [10, 20])
@@ -254,3 +255,34 @@ def test_the_benchmark_report_states_each_fact_on_its_own_page(tmp_path: Path) -
     for page in range(1, 13):
         sentence = fact(page)[0]
         assert page_of(doc.pages, doc.text.index(sentence)) == page
+
+
+def test_the_ui_offers_the_pdf_page_only_when_the_indexed_file_is_there(tmp_path: Path) -> None:
+    """Handlers.open_citation over a real index (fake embedder): the PDF view while the file
+    is unchanged; the plain text view once it is gone, and always for a Word file."""
+    from assistant.types import Answer
+    from assistant.ui.handlers import Handlers
+
+    pdf = three_page_pdf(tmp_path / "karsvik.pdf")
+    word = word_file(tmp_path / "ferries.docx")
+    settings = Settings(data_dir=tmp_path / "data")
+    assistant = Assistant(settings, embedder=HashEmbeddings())
+    assert assistant.ingest([pdf, word]).ok
+    cites = []
+    for n, (path, quote) in enumerate(((pdf, ANSWER), (word, DOCX_ANSWER)), 1):
+        doc = assistant.document(load(path, MB).doc_id)
+        at = doc.text.index(quote)
+        chunks = [c for c in assistant.store.all_chunks() if c.doc_id == doc.doc_id]
+        holder = next(c for c in chunks if c.start <= at < c.end)
+        cites.append(make_citation(n, holder, at, at + len(quote), quote, 0.9, True))
+    answer = Answer(answer=f"{ANSWER} [1] {DOCX_ANSWER} [2]", abstained=False, citations=cites)
+    turns = [{"question": "q", "answer": answer.model_dump()}]
+    h = Handlers(lambda: assistant, settings)
+    _, view = h.open_citation(turns, 0, 1)
+    assert "doc-pdf-toggle" in view and 'data-page="3"' in view and "page 3 of 3" in view
+    _, view = h.open_citation(turns, 0, 2)
+    assert "doc-pdf-toggle" not in view and DOCX_SECTION in view
+    pdf.unlink()
+    _, view = h.open_citation(turns, 0, 1)
+    assert "doc-pdf-toggle" not in view and "page 3 of 3" in view
+    assert '<mark class="cited current"' in view
