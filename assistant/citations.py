@@ -31,6 +31,7 @@ def make_citation(
         passage_start=chunk.start,
         passage_end=chunk.end,
         section=chunk.section_at(start) or None,
+        page=chunk.page_at(start),
     )
 
 

@@ -84,7 +84,8 @@ def format_answer(answer: Answer, with_text: bool = True) -> str:
     if answer.citations:
         lines.append("Closest passages:" if answer.abstained else "Sources:")
         for c in answer.citations:
-            where = f"{c.source}, chars {c.start}-{c.end}" + (f", {c.date}" if c.date else "")
+            page = f", page {c.page}" if c.page else ""
+            where = f"{c.source}{page}, chars {c.start}-{c.end}" + (f", {c.date}" if c.date else "")
             lines.append(f"  [{c.n}] {where} (score {c.score:.2f})")
             lines.append(f"      \u201c{c.text}\u201d")
     lines.extend(
@@ -118,6 +119,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(report.summary())
     return 1 if report.errors else 0
 

@@ -18,7 +18,7 @@ from assistant.retrieval import HybridRetriever, Searcher
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
-from index.catalog import document_info, document_infos
+from index.catalog import document_info, document_infos, page_starts
 from index.ingest import Embedder, IngestReport, ingest
 from index.store import Store
 
@@ -166,7 +166,8 @@ class Assistant:
         if found is None:
             raise NotFoundError(f"No document with id {doc_id!r} is indexed.")
         text, meta = found
-        return DocumentText(**{**document_info(doc_id, meta), "chars": len(text)}, text=text)
+        info = {**document_info(doc_id, meta), "chars": len(text)}
+        return DocumentText(**info, text=text, page_starts=page_starts(meta))
 
     def ingest(
         self, paths: Sequence[Path], sync: bool = False, progress: bool | None = None

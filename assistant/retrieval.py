@@ -160,6 +160,8 @@ def passage_to_document(p: Passage) -> Document:
             "start": c.start,
             "end": c.end,
             "units": [list(u) for u in c.units],
+            "section": c.sections[0] if c.sections else "",
+            "page": c.page or None,  # 1-based page the chunk starts on (PDF), else None
             "score": p.score,
             "rank": p.rank,
         },

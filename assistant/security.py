@@ -26,6 +26,8 @@ WIDGET_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
+# The original PDFs (assistant.document_file): opened directly, nothing in them may run.
+FILE_CSP = "sandbox; default-src 'none'"
 
 
 def normalize_origin(value: str) -> str:
@@ -105,6 +107,8 @@ class SecurityHeadersMiddleware:
         policy = self.ancestors
         if scope["path"] in self.widget_paths:
             policy = f"{WIDGET_CSP}; {policy}"
+        elif scope["path"].startswith("/api/documents/") and scope["path"].endswith("/file"):
+            policy = f"{FILE_CSP}; {policy}"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -22,6 +22,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from assistant.api import Runtime, install_error_handlers, router
+from assistant.document_file import install_document_file_route
 from assistant.gateway import (
     ClientAddressMiddleware,
     GradioGuardMiddleware,
@@ -82,6 +83,7 @@ def create_app(
     app.state.runtime = Runtime(lazy, settings)
     install_error_handlers(app)
     install_upload_route(app, settings, origins)  # before the router's /api/ catch-all
+    install_document_file_route(app)
     app.include_router(router)
     limiter = RateLimiter(settings.server.rate_limit_per_minute)
     # RateLimitMiddleware below counts /v1 like /api: the router must not count it twice.
@@ -145,6 +147,10 @@ def _add_static_routes(app: FastAPI) -> None:
         "/widget": ("widget.html", "text/html"),
         "/widget.js": ("widget.js", "text/javascript"),
         "/widget.css": ("widget.css", "text/css"),
+        # The PDF page view (UI and widget): our module and the vendored pdf.js build.
+        "/pdfview.js": ("pdfview.js", "text/javascript"),
+        "/pdfjs/pdf.min.mjs": ("pdfjs/pdf.min.mjs", "text/javascript"),
+        "/pdfjs/pdf.worker.min.mjs": ("pdfjs/pdf.worker.min.mjs", "text/javascript"),
     }
     for path, (name, media_type) in routes.items():
         app.add_api_route(path, _static(name, media_type), methods=["GET"], include_in_schema=False)

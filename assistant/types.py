@@ -39,6 +39,9 @@ class Citation(BaseModel):
     section: str | None = Field(
         default=None, description="The heading the cited span sits under, where known."
     )
+    page: int | None = Field(
+        default=None, description="1-based page where the span starts, for paged formats (PDF)."
+    )
 
 
 class Answer(BaseModel):
@@ -80,9 +83,21 @@ class DocumentInfo(BaseModel):
     content_hash: str
     indexed_at: str = Field(description="ISO timestamp of the last (re)index.")
     path: str = ""
+    format: str = Field(
+        default="", description='How it was read: "text", "markdown", "html", "pdf" or "docx".'
+    )
+    pages: int = Field(default=0, description="Number of pages (PDF); 0 for unpaged formats.")
+    file_hash: str = Field(
+        default="",
+        description="sha256 of the indexed file; GET /api/documents/{id}/file serves only it.",
+    )
 
 
 class DocumentText(DocumentInfo):
     """A document with its full text, so citation offsets can be shown in context."""
 
     text: str
+    page_starts: list[int] = Field(
+        default_factory=list,
+        description="PDF: offset in `text` where each page starts (page 1 first).",
+    )

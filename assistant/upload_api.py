@@ -151,6 +151,8 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
                 return _error(503, _strip_paths(str(exc), dest))
             errors = report.get("errors") if isinstance(report, dict) else report.errors
             body["errors"] = [_strip_paths(str(e), dest) for e in errors or []]
+            warnings = getattr(report, "warnings", None) or []
+            body["warnings"] = [_strip_paths(str(w), dest) for w in warnings]
             summary = getattr(report, "summary", None)
             if callable(summary):
                 body["summary"] = _strip_paths(str(summary()), dest)

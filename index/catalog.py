@@ -111,7 +111,21 @@ def document_info(doc_id: str, meta: dict[str, Any]) -> dict[str, Any]:
         "content_hash": meta.get("content_hash", ""),
         "indexed_at": meta.get("indexed_at", ""),
         "path": meta.get("path", ""),
+        "format": meta.get("format", ""),
+        "pages": len(page_starts(meta)),
+        "file_hash": meta.get("file_hash", ""),
     }
+
+
+def page_starts(meta: dict[str, Any]) -> list[int]:
+    """Where each page of a PDF starts in its text, from the document record."""
+    import json
+
+    try:
+        starts = json.loads(meta.get("page_starts") or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [int(s) for s in starts] if isinstance(starts, list) else []
 
 
 def document_infos(committed: dict[str, dict[str, Any]]) -> list[DocumentInfo]:

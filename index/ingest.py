@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ _GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batche
 # questions need that lock to embed themselves, so while a large batch is ingested a question
 # waits for one slice (under a second on 2 cores), not for the whole group.
 _EMBED_SLICE = 32
+_BAR_MIN_PAGES = 50  # a PDF this long shows a bar of pages read (when progress is on)
 
 
 class Embedder(Protocol):
@@ -45,6 +48,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     errors: list[DocumentError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # indexed, but e.g. a page had no text
     chunks: int = 0
     chars: int = 0
     embedded_units: int = 0
@@ -68,6 +72,8 @@ class IngestReport:
             parts.append(f"{len(self.removed)} removed")
         if self.errors:
             parts.append(f"{len(self.errors)} failed")
+        if self.warnings:
+            parts.append(f"{len(self.warnings)} warnings")
         return ", ".join(parts)
 
 
@@ -85,7 +91,18 @@ def _meta(doc: LoadedDocument) -> dict[str, object]:
         "date": doc.date,
         "path": str(doc.path),
         "content_hash": doc.content_hash,
+        "format": doc.fmt,
+        "file_hash": doc.file_hash,
+        "page_starts": json.dumps(list(doc.pages)) if doc.pages else None,
     }
+
+
+def chunk_pages(pages: Sequence[int], start: int, end: int) -> tuple[int, list[int]]:
+    """The page where ``[start, end)`` starts and the page starts inside it; (0, []) unpaged."""
+    if not pages:
+        return 0, []
+    first = bisect.bisect_right(pages, start)
+    return first, [p for p in pages[first:] if start < p < end]
 
 
 def ingest(
@@ -141,6 +158,31 @@ def unchanged_report(
     return report
 
 
+class PageBar:
+    """A progress bar over the pages of one PDF, shown once it turns out to be long (or
+    always with ``progress=True``; never with ``False``). On stderr, like tqdm's others."""
+
+    def __init__(self, name: str, progress: bool | None, min_pages: int = _BAR_MIN_PAGES) -> None:
+        self.name, self.progress, self.min_pages = name, progress, min_pages
+        self.bar: object | None = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.progress is False:
+            return
+        if self.bar is None:
+            if self.progress is None and total < self.min_pages:
+                self.progress = False
+                return
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="page", desc=f"Reading {self.name}", leave=False)
+        self.bar.update(done - self.bar.n)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()  # type: ignore[attr-defined]
+
+
 def _ingest(
     paths: Sequence[Path],
     store: Store,
@@ -159,15 +201,19 @@ def _ingest(
     committed = store.committed()
     pending: list[_Pending] = []
     for path in files:
+        pages = PageBar(path.name, progress)
         try:
-            doc = load(path, max_bytes)
+            doc = load(path, max_bytes, pages.update)
         except DocumentError as exc:
             report.errors.append(exc)
             continue
+        finally:
+            pages.close()
         old = committed.get(doc.doc_id)
         if old is not None and old.get("content_hash") == doc.content_hash:
             report.unchanged.append(doc.source)
             continue
+        report.warnings.extend(doc.warnings)
         chunks = chunk_text(
             doc.text,
             embedder.count_tokens,
@@ -227,6 +273,7 @@ def _embed_and_write(
                 meta=_meta(item.doc),
                 chunks=[(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks],
                 sections=[[u.section for u in c.units] for c in item.chunks],
+                pages=[chunk_pages(item.doc.pages, c.start, c.end) for c in item.chunks],
                 chunk_vectors=chunk_vecs[row : row + n],
                 unit_vectors=np.concatenate(unit_vecs[row : row + n]),
             )

@@ -1,4 +1,5 @@
-"""Read txt, md, html and pdf files into text, naming the file and the reason when one fails."""
+"""Read txt, md, html, pdf and docx files into text, naming the file and the reason when one
+fails. PDF (``index.pdf_loader``) and Word (``index.docx_loader``) have modules of their own."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import DocumentError
+from index.pdf_loader import PageProgress
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 _DATE_LINE = re.compile(r"\A\s*(?:date|published|updated)\s*[:=]?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.I)
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
@@ -25,9 +27,11 @@ class LoadedDocument:
     date: str | None
     content_hash: str
     body_start: int = 0  # where the text proper starts, after a date line or front matter
-    fmt: str = "text"  # "text", "markdown", "html" or "pdf": how index.layout reads it
-    headings: tuple[tuple[int, int], ...] = ()  # spans known to be headings (HTML, PDF outline)
-    pages: tuple[int, ...] = ()  # PDF: offset where each page's text starts
+    fmt: str = "text"  # "text", "markdown", "html", "pdf" or "docx": how index.layout reads it
+    headings: tuple[tuple[int, int], ...] = ()  # spans known to be headings (HTML, PDF, Word)
+    pages: tuple[int, ...] = ()  # PDF: offset where each page's text starts (page 1 first)
+    warnings: tuple[str, ...] = ()  # indexed all the same, e.g. "page 12 has no text layer"
+    file_hash: str = ""  # sha256 of the file's bytes: the PDF viewer serves only this file
 
     @property
     def doc_id(self) -> str:
@@ -186,112 +190,9 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None, tu
     return "".join(out), title, date, tuple(headings)
 
 
-_PAGE_NUMBER = re.compile(
-    r"^\s*(?:page\s+)?(?:\d{1,4}|[ivxlcdm]{1,7})(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I
-)
-
-
-def _furniture_key(line: str) -> str:
-    """A header or footer line with its page number blurred, to spot it on every page."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", " ", line.strip().lower()))
-
-
-def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Drop running headers, footers and page numbers: the first or last two lines of a
-    page that (page numbers aside) repeat on at least half the pages, or are a bare page
-    number. A one-page document keeps everything."""
-    if len(pages) < 2:
-        return pages
-    edges = [{_furniture_key(x) for x in [*lines[:2], *lines[-2:]]} for lines in pages if lines]
-    counts: dict[str, int] = {}
-    for keys in edges:
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
-    repeated = {k for k, n in counts.items() if n >= max(2, len(pages) / 2) and k}
-
-    def furniture(line: str) -> bool:
-        return _furniture_key(line) in repeated or bool(_PAGE_NUMBER.match(line))
-
-    out = []
-    for lines in pages:
-        head, tail = 0, len(lines)
-        while head < min(2, tail) and furniture(lines[head]):
-            head += 1
-        while tail > max(head, len(lines) - 2) and furniture(lines[tail - 1]):
-            tail -= 1
-        out.append(lines[head:tail])
-    return out
-
-
-def _outline_titles(reader: object) -> set[str]:
-    """Titles of the PDF's outline (bookmarks), which name its headings."""
-    titles: set[str] = set()
-
-    def walk(items: object) -> None:
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, list):
-                walk(item)
-            elif (title := getattr(item, "title", None)) and isinstance(title, str):
-                titles.add(" ".join(title.split()).lower())
-
-    try:
-        walk(reader.outline)  # type: ignore[attr-defined]
-    except Exception:  # a broken outline costs the headings, never the document
-        return set()
-    return titles
-
-
-def _pdf_text(
-    path: Path, data: bytes
-) -> tuple[str, str | None, tuple[tuple[int, int], ...], tuple[int, ...]]:
-    """Text of a PDF: pages joined by a line break (a sentence may run across a page
-    break), without running headers, footers or page numbers; with the spans of lines the
-    outline names as headings, and the offset where each page starts."""
-    import io
-    import logging
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise DocumentError(path.name, "the PDF is encrypted")
-        raw = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-        outline = _outline_titles(reader)
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise DocumentError(path.name, f"malformed PDF ({type(exc).__name__}: {exc})") from exc
-    pages = _strip_furniture([[x.rstrip() for x in p.strip().splitlines()] for p in raw])
-    parts: list[str] = []
-    starts: list[int] = []
-    headings: list[tuple[int, int]] = []
-    pos = 0
-    for lines in pages:
-        body = "\n".join(lines).strip()
-        if parts and body:
-            parts.append("\n")
-            pos += 1
-        starts.append(pos)
-        line_at = pos
-        for line in body.split("\n") if body else []:
-            if outline and " ".join(line.split()).lower() in outline:
-                headings.append((line_at, line_at + len(line)))
-            line_at += len(line) + 1
-        parts.append(body)
-        pos += len(body)
-    text = "".join(parts)
-    if not text.strip():
-        raise DocumentError(path.name, "the PDF has no extractable text (scanned images?)")
-    return text, title or None, tuple(headings), tuple(starts)
-
-
 def _title_and_date(path: Path, text: str) -> tuple[str, str | None, int]:
     """Title, stated date, and where the body starts, from a plain-text or Markdown document."""
-    date = None
+    date = stated = None
     body = 0
     if (front := _FRONT_MATTER.match(text)) is not None:
         body = front.end()
@@ -299,6 +200,8 @@ def _title_and_date(path: Path, text: str) -> tuple[str, str | None, int]:
             key, _, value = line.partition(":")
             if key.strip().lower() == "date" and re.match(r"\d{4}-\d{2}-\d{2}", value.strip()):
                 date = value.strip()[:10]
+            elif key.strip().lower() == "title" and value.strip().strip("\"'"):
+                stated = value.strip().strip("\"'")
     elif (line := _DATE_LINE.match(text)) is not None:
         date, body = line.group(1), line.end()
     title = None
@@ -307,12 +210,26 @@ def _title_and_date(path: Path, text: str) -> tuple[str, str | None, int]:
         title = first.lstrip("#").strip()
     elif 0 < len(first) <= 100 and not first.endswith("."):
         title = first
+    title = stated or title
     return title or path.stem.replace("-", " ").replace("_", " ").strip().capitalize(), date, body
 
 
-def load(path: Path, max_bytes: int) -> LoadedDocument:
-    """Load one file. Raises ``DocumentError`` naming the file and why it cannot be indexed."""
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(path: Path, max_bytes: int, progress: PageProgress | None = None) -> LoadedDocument:
+    """Load one file. Raises ``DocumentError`` naming the file and why it cannot be indexed.
+
+    ``progress(pages_read, pages)`` is called after each page of a PDF. A PDF is read from
+    the file page by page, never as one bytes object (see ``index.pdf_loader``).
+    """
     suffix = path.suffix.lower()
+    data = b""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -321,19 +238,32 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
                 f"too large ({size / 1e6:.1f} MB; the limit is "
                 f"{max_bytes / 1e6:.1f} MB, setting index.max_file_mb)",
             )
-        data = path.read_bytes()
+        if suffix in (".pdf", ".docx"):
+            if size == 0:
+                raise DocumentError(path.name, "the file is empty")
+            file_hash = _file_hash(path)
+        else:
+            data = path.read_bytes()
+            file_hash = hashlib.sha256(data).hexdigest()
     except OSError as exc:
         raise DocumentError(path.name, f"cannot be read ({exc.strerror or exc})") from exc
     title: str | None
     body = 0
     headings: tuple[tuple[int, int], ...] = ()
     pages: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
     fmt = "markdown" if suffix in (".md", ".markdown") else "text"
     if suffix == ".pdf":
-        if not data.strip():
-            raise DocumentError(path.name, "the file is empty")
-        text, title, headings, pages = _pdf_text(path, data)
-        date, fmt = None, "pdf"
+        from index.pdf_loader import pdf_text
+
+        pdf = pdf_text(path, progress)
+        text, title, date, headings = pdf.text, pdf.title, pdf.date, pdf.headings
+        pages, warnings, fmt = pdf.pages, pdf.warnings, "pdf"
+    elif suffix == ".docx":
+        from index.docx_loader import docx_text
+
+        word = docx_text(path)
+        text, title, date, headings, fmt = word.text, word.title, word.date, word.headings, "docx"
     elif suffix in (".html", ".htm"):
         text, title, date, headings = _html_text(path, _decode(path, data))
         fmt = "html"
@@ -355,4 +285,6 @@ def load(path: Path, max_bytes: int) -> LoadedDocument:
         fmt=fmt,
         headings=headings,
         pages=pages,
+        warnings=tuple(f"{path.name}: {w}" for w in warnings),
+        file_hash=file_hash,
     )

@@ -23,6 +23,8 @@ class ChunkRecord:
     end: int
     units: tuple[tuple[int, int], ...]
     sections: tuple[str, ...] = ()  # the heading each unit sits under ("" when none)
+    page: int = 0  # paged formats (PDF): the 1-based page where the chunk starts; 0: none
+    page_breaks: tuple[int, ...] = ()  # document offsets inside the chunk where a page starts
 
     def unit_id(self, j: int) -> str:
         return f"{self.chunk_id}/{j}"
@@ -33,6 +35,12 @@ class ChunkRecord:
             if s == start:
                 return section
         return self.sections[0] if self.sections else ""
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding document offset ``offset``; None for unpaged formats."""
+        if not self.page:
+            return None
+        return self.page + sum(1 for b in self.page_breaks if b <= offset)
 
 
 @dataclass(frozen=True)
@@ -46,3 +54,4 @@ class DocumentWrite:
     chunk_vectors: np.ndarray  # one row per chunk
     unit_vectors: np.ndarray  # one row per unit, in chunk order
     sections: Sequence[Sequence[str]] = ()  # per chunk, the section of each unit
+    pages: Sequence[tuple[int, Sequence[int]]] = ()  # per chunk, (first page, page breaks)

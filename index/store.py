@@ -28,7 +28,7 @@ from index.chroma_client import NoEmbedding, open_client
 from index.records import ChunkRecord, DocumentWrite
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 2  # 2: layout-aware units with sections (issue 17)
+SCHEMA_VERSION = 3  # 2: layout-aware units with sections (issue 17); 3: PDF pages (issue 14)
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
@@ -218,6 +218,8 @@ class Store:
                     end=meta["end"],
                     units=tuple(tuple(u) for u in json.loads(meta["units"])),
                     sections=tuple(json.loads(meta.get("sections") or "[]")),
+                    page=int(meta.get("page") or 0),
+                    page_breaks=tuple(json.loads(meta.get("page_breaks") or "[]")),
                 )
             )
         records.sort(key=lambda r: (r.doc_id, r.start))
@@ -281,6 +283,7 @@ class Store:
             for i, (start, end, spans) in enumerate(doc.chunks):
                 cid = f"{doc.doc_id}:{doc_hash[:12]}:{i}"
                 sections = list(doc.sections[i]) if i < len(doc.sections) else []
+                page, breaks = doc.pages[i] if i < len(doc.pages) else (0, ())
                 for j, (us, ue) in enumerate(spans):
                     units["ids"].append(f"{cid}/{j}")
                     units["embeddings"].append(doc.unit_vectors[row])
@@ -307,6 +310,8 @@ class Store:
                         "ord": i,
                         "units": json.dumps([list(s) for s in spans]),
                         "sections": json.dumps(sections),
+                        "page": page,
+                        "page_breaks": json.dumps(list(breaks)),
                     }
                 )
             record = {

@@ -93,7 +93,7 @@ def test_discover_expands_folders_and_reports_unsupported(tmp_path: Path) -> Non
     (tmp_path / "a.txt").write_text("Alpha.")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b.md").write_text("Beta.")
-    (tmp_path / "c.docx").write_text("nope")
-    files, errors = discover([tmp_path, tmp_path / "c.docx", tmp_path / "missing.txt"])
+    (tmp_path / "c.xlsx").write_text("nope")
+    files, errors = discover([tmp_path, tmp_path / "c.xlsx", tmp_path / "missing.txt"])
     assert sorted(p.name for p in files) == ["a.txt", "b.md"]
-    assert [e.source.split("/")[-1] for e in errors] == ["c.docx", "missing.txt"]
+    assert [e.source.split("/")[-1] for e in errors] == ["c.xlsx", "missing.txt"]

@@ -75,7 +75,7 @@ def test_stores_accepted_files_and_explains_refusals(tmp_path: Path) -> None:
     uploads = tmp_path / "data" / "uploads"
     assert got.status_code == 200
     assert body["added"] == ["notes.md"]
-    reason = ".exe files are not accepted (only .txt .md .html .htm .pdf)"
+    reason = ".exe files are not accepted (only .txt .md .html .htm .pdf .docx)"
     assert body["refused"] == [{"name": "tool.exe", "reason": reason}]
     assert body["errors"] == ["bad.pdf: no text layer"]  # no server path
     assert "1 documents indexed" in body["summary"]

@@ -15,12 +15,13 @@
     title: $("title"), log: $("log"), form: $("ask"), question: $("question"), send: $("send"),
     clear: $("clear"), close: $("close"), viewer: $("viewer"), back: $("back"),
     viewerTitle: $("viewer-title"), viewerMeta: $("viewer-meta"), viewerText: $("viewer-text"),
-    whole: $("whole")
+    whole: $("whole"), pdf: $("pdf"), viewerPdf: $("viewer-pdf")
   };
   var history = [];
   var documents = new Map(); // doc_id -> Promise of DocumentText
   var busy = false;
-  var viewing = null; // {citation, doc, whole, opener}
+  var viewing = null; // {citation, doc, whole, opener, pdf}
+  var pdfView = null; // Promise of the pdfview.js module, loaded on first use
 
   var title = (params.get("title") || "").trim();
   if (title) { els.title.textContent = title; document.title = title; }
@@ -152,7 +153,8 @@
       byNumber.forEach(function (c) {
         var item = el("li");
         item.appendChild(citeButton(c));
-        var label = (c.title || c.source) + (c.date ? " (" + c.date + ")" : "");
+        var label = (c.title || c.source) + (c.section ? " \u203a " + c.section : "") +
+          (c.page ? ", page " + c.page : "") + (c.date ? " (" + c.date + ")" : "");
         item.appendChild(el("span", "source-name", " " + label + ": "));
         item.appendChild(el("span", "source-quote", c.text.length > 140 ? c.text.slice(0, 140) + "\u2026" : c.text));
         list.appendChild(item);
@@ -270,10 +272,16 @@
     viewing = { citation: citation, doc: null, whole: false, opener: opener };
     els.viewerTitle.textContent = "[" + citation.n + "] " + (citation.title || citation.source);
     var meta = [citation.source];
+    if (citation.page) meta.push("page " + citation.page);
+    if (citation.section) meta.push(citation.section);
     if (citation.date) meta.push(citation.date);
     if (!citation.supported) meta.push("closest passage, not a confirmed answer");
     els.viewerMeta.textContent = meta.join(" \u00b7 ");
     els.viewerText.textContent = "Loading\u2026";
+    els.viewerText.hidden = false;
+    els.viewerPdf.hidden = true;
+    els.viewerPdf.textContent = "";
+    els.pdf.hidden = true;
     els.viewer.hidden = false;
     els.back.focus();
     var current = viewing;
@@ -284,7 +292,50 @@
         current.doc = null;
       }
     }
-    if (viewing === current) renderPassage();
+    if (viewing !== current) return;
+    renderPassage();
+    var doc = current.doc;
+    if (doc && doc.format === "pdf" && doc.file_hash && citation.page) {
+      els.pdf.textContent = "Show page " + citation.page + " as in the PDF";
+      els.pdf.hidden = false;
+    }
+  }
+
+  // The cited page as the PDF draws it (pdfview.js, pdf.js served by this server).
+  async function showPdf() {
+    var current = viewing;
+    var c = current.citation;
+    current.pdf = true;
+    els.pdf.textContent = "Show the text";
+    els.viewerText.hidden = true;
+    els.viewerPdf.hidden = false;
+    els.viewerPdf.textContent = "Loading the PDF page\u2026";
+    try {
+      if (!pdfView) {
+        pdfView = import(new URL("pdfview.js", document.baseURI).href);
+        pdfView.catch(function () { pdfView = null; });
+      }
+      var view = await pdfView;
+      var url = new URL("api/documents/" + encodeURIComponent(c.doc_id) + "/file", document.baseURI);
+      var shown = await view.renderPage(els.viewerPdf, {
+        url: url.href, page: c.page, quote: c.text, width: els.viewerPdf.clientWidth - 4
+      });
+      if (viewing === current && !shown.marks) {
+        els.viewerPdf.appendChild(el("p", "note", "The cited span could not be placed on this page; the text view shows it."));
+      }
+    } catch (error) {
+      if (viewing !== current) return;
+      hidePdf();
+      els.viewerText.insertBefore(el("p", "note", "The PDF page could not be shown; here is the text."), els.viewerText.firstChild);
+    }
+  }
+
+  function hidePdf() {
+    viewing.pdf = false;
+    els.viewerPdf.hidden = true;
+    els.viewerPdf.textContent = "";
+    els.viewerText.hidden = false;
+    els.pdf.textContent = "Show page " + viewing.citation.page + " as in the PDF";
   }
 
   function closeViewer() {
@@ -321,7 +372,14 @@
   });
   els.back.addEventListener("click", closeViewer);
   els.whole.addEventListener("click", function () {
-    if (viewing) { viewing.whole = !viewing.whole; renderPassage(); }
+    if (!viewing) return;
+    if (viewing.pdf) hidePdf();
+    viewing.whole = !viewing.whole;
+    renderPassage();
+  });
+  els.pdf.addEventListener("click", function () {
+    if (!viewing) return;
+    if (viewing.pdf) { hidePdf(); renderPassage(); } else showPdf();
   });
   els.close.addEventListener("click", function () {
     window.parent.postMessage({ type: "assistant-widget:close" }, "*"); // carries no data

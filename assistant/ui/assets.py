@@ -41,6 +41,17 @@ a.cite-ref:hover { background: var(--color-accent-soft); }
 .doc-title { font-weight: 600; }
 .doc-body { position: relative; max-height: 52vh; overflow-y: auto; white-space: pre-wrap;
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
+.src-section { font-weight: normal; color: var(--body-text-color-subdued); }
+.doc-page { display: block; margin: 8px 0 4px; color: var(--body-text-color-subdued);
+  font-size: var(--text-sm); border-top: 1px dashed var(--border-color-primary); }
+.doc-page::before { content: "Page " attr(data-page); }
+.doc-tools { margin: 4px 0 6px; }
+#document .doc-view button.doc-pdf-toggle { font-size: var(--text-sm); color: var(--color-accent);
+  background: none; border: none; padding: 0; cursor: pointer; text-decoration: underline; }
+.doc-pdf { max-height: 70vh; overflow: auto; border: 1px solid var(--border-color-primary);
+  border-radius: 8px; background: #f3f4f6; }
+.doc-pdf .pdf-page { margin: 0 auto; background: #fff; }
+.doc-pdf-note { color: var(--body-text-color-subdued); font-size: var(--text-sm); margin: 4px 0; }
 """
 
 # Installed once per page by the sources panel: styles, and one capturing click listener
@@ -81,19 +92,75 @@ const showSelected = () => {
 watch('value', showSelected);
 """.replace("__CSS__", json.dumps(CSS))
 
-# Scrolls the document view (not the page) to the span named by data-scroll-to.
+# Scrolls the document view (not the page) to the span named by data-scroll-to. For a PDF
+# whose file the server serves, it draws the cited page with pdf.js (static/pdfview.js) and
+# shows it instead of the text; the button switches between the two.
 DOCUMENT_JS = """
 const scrollToCited = () => {
   const root = element.querySelector('.doc-view');
   const body = root && root.querySelector('.doc-body');
   const id = root && root.dataset.scrollTo;
   const anchor = id && document.getElementById(id);
-  if (!body || !anchor) return;
+  if (!body || !anchor || body.hidden) return;
   body.scrollTop = Math.max(0, anchor.offsetTop - body.clientHeight / 3);
   root.scrollIntoView({block: 'nearest'});
 };
-watch('value', scrollToCited);
-scrollToCited();
+const showPdf = async (button) => {
+  const root = element.querySelector('.doc-view');
+  const holder = root.querySelector('.doc-pdf');
+  const body = root.querySelector('.doc-body');
+  const page = Number(button.dataset.page);
+  const note = (text) => {
+    let p = root.querySelector('.doc-pdf-note');
+    if (!p) { p = document.createElement('p'); p.className = 'doc-pdf-note'; holder.before(p); }
+    p.textContent = text;
+  };
+  button.disabled = true;
+  try {
+    const view = await import(new URL('pdfview.js', document.baseURI).href);
+    holder.hidden = false;
+    const shown = await view.renderPage(holder, {url: new URL(button.dataset.file,
+      document.baseURI).href, page: page, quote: button.dataset.quote,
+      width: Math.max(240, body.clientWidth - 4)});
+    body.hidden = true;
+    button.textContent = 'Show the text';
+    note('Page ' + shown.page + ' of ' + shown.pages + ' as the PDF draws it' + (shown.marks
+      ? '.' : '; the cited span could not be placed on it (the text view shows it).'));
+  } catch (err) {
+    holder.hidden = true;
+    body.hidden = false;
+    note('The PDF page could not be shown (' + (err && err.message || err) +
+      '); the text is below.');
+  } finally {
+    button.disabled = false;
+  }
+};
+const update = () => {
+  const button = element.querySelector('button.doc-pdf-toggle');
+  if (button) showPdf(button);
+  scrollToCited();
+};
+if (!element.dataset.pdfReady) {
+  element.dataset.pdfReady = '1';
+  element.addEventListener('click', (ev) => {
+    const button = ev.target.closest && ev.target.closest('button.doc-pdf-toggle');
+    if (!button) return;
+    const root = element.querySelector('.doc-view');
+    const holder = root.querySelector('.doc-pdf');
+    const body = root.querySelector('.doc-body');
+    if (body.hidden) {
+      body.hidden = false; holder.hidden = true;
+      button.textContent = 'Show page ' + button.dataset.page + ' as in the PDF';
+      const note = root.querySelector('.doc-pdf-note');
+      if (note) note.remove();
+      scrollToCited();
+    } else {
+      showPdf(button);
+    }
+  });
+}
+watch('value', update);
+update();
 """
 
 
@@ -155,6 +222,7 @@ if (form && !form.dataset.ready) {
     (data.added || []).forEach((n) => lines.push(n + ' added'));
     (data.refused || []).forEach((r) => lines.push(r.name + ' refused: ' + r.reason));
     (data.errors || []).forEach((e) => lines.push(e));
+    (data.warnings || []).forEach((w) => lines.push('Note: ' + w));
     if (data.summary) lines.push(data.summary);
     say(lines);
     const refresh = document.querySelector('#docs-refresh');

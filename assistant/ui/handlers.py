@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from assistant.document_file import pdf_available
 from assistant.errors import AssistantError
 from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
@@ -131,7 +132,8 @@ class Handlers:
             sources = render.sources_html(answer, {}, turn, n, question)
             return sources, render.document_placeholder(scrub_paths(str(exc)))
         sources = render.sources_html(answer, texts, turn, n, question)
-        return sources, render.document_html(doc, answer.citations, n)
+        pdf_url = f"api/documents/{doc.doc_id}/file" if pdf_available(doc) else None
+        return sources, render.document_html(doc, answer.citations, n, pdf_url)
 
     def api_chat(
         self, message: str, history: ChatMessages

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.types import Answer, Citation, DocumentInfo, DocumentText
+from index.pdf_loader import page_of
 
 MARKER = re.compile(r"\[(\d+)\]")
 # Every ASCII punctuation character CommonMark lets us backslash-escape, except the ones
@@ -154,12 +155,19 @@ def passage_html(citation: Citation, document_text: str | None) -> str:
 
 def _meta(c: Citation) -> str:
     bits = [_esc(c.source)]
+    if c.page:
+        bits.append(f"page {c.page}")
     if c.date:
         bits.append(_esc(c.date))
     bits.append(f"relevance {c.score:.2f}")
     if not c.supported:
         bits.append('<span class="src-warn">does not support the answer</span>')
     return " · ".join(bits)
+
+
+def _section(section: str | None) -> str:
+    """The heading a span sits under, shown next to the document name."""
+    return f' <span class="src-section">\u203a {_esc(section)}</span>' if section else ""
 
 
 def source_card(c: Citation, document_text: str | None, turn: int, selected: bool) -> str:
@@ -171,7 +179,7 @@ def source_card(c: Citation, document_text: str | None, turn: int, selected: boo
     return (
         f'<article class="{classes}" id="src-{turn}-{c.n}" data-turn="{turn}" data-n="{c.n}">'
         f'<header><span class="src-n">[{c.n}]</span> '
-        f'<span class="src-title">{_esc(c.title or c.source)}</span></header>'
+        f'<span class="src-title">{_esc(c.title or c.source)}</span>{_section(c.section)}</header>'
         f'<div class="src-meta">{_meta(c)}</div>'
         f'<blockquote class="src-passage">{passage_html(c, document_text)}</blockquote>'
         f"{mismatch}"
@@ -228,12 +236,17 @@ def sources_placeholder(message: str = "") -> str:
 
 
 def document_html(
-    doc: DocumentText, citations: Sequence[Citation], selected: int | None = None
+    doc: DocumentText,
+    citations: Sequence[Citation],
+    selected: int | None = None,
+    pdf_url: str | None = None,
 ) -> str:
     """A whole document with every span cited in the answer highlighted by its offsets.
 
     Each span's start gets an anchor ``doc-cite-{n}``; the root names the anchor to scroll
-    to in ``data-scroll-to`` (the page's JS reads it after each update).
+    to in ``data-scroll-to`` (the page's JS reads it after each update). A PDF's pages are
+    marked where they start, and the header names the cited span's page; with ``pdf_url``
+    (the original PDF is served) the page's JS also draws that page with pdf.js.
     """
     text = doc.text
     mine = [
@@ -242,12 +255,15 @@ def document_html(
         if (c.doc_id == doc.doc_id if c.doc_id else c.source == doc.source)
         and _span_in(len(text), c.start, c.end)
     ]
-    cuts = sorted({0, len(text), *(c.start for c in mine), *(c.end for c in mine)})
+    pages = {s: n for n, s in enumerate(doc.page_starts, 1) if 0 <= s <= len(text)}
+    cuts = sorted({0, len(text), *pages, *(c.start for c in mine), *(c.end for c in mine)})
     anchors: dict[int, list[int]] = {}
     for c in mine:
         anchors.setdefault(c.start, []).append(c.n)
     out: list[str] = []
     for a, b in zip(cuts, cuts[1:], strict=False):
+        if a in pages:  # the label is CSS content: the text itself stays the document's
+            out.append(f'<span class="doc-page" data-page="{pages[a]}"></span>')
         for n in anchors.get(a, []):
             out.append(f'<span class="doc-anchor" id="doc-cite-{n}"></span>')
         covering = sorted(c.n for c in mine if c.start <= a and b <= c.end)
@@ -261,16 +277,29 @@ def document_html(
             f'title="{label}">{_esc(text[a:b])}</mark>'
         )
     target = selected if any(c.n == selected for c in mine) else (mine[0].n if mine else None)
+    shown = next((c for c in mine if c.n == target), None)
     scroll = f' data-scroll-to="doc-cite-{target}"' if target is not None else ""
     cited = " ".join(f"[{n}]" for n in sorted({c.n for c in mine})) or "none"
+    page = (shown.page or page_of(doc.page_starts, shown.start)) if shown else 0
+    where = f"page {page} of {len(doc.page_starts)}" if page and doc.page_starts else None
+    section = shown.section if shown else None
     meta = " · ".join(
-        _esc(x) for x in (doc.source, doc.date, f"{doc.chunks} chunks") if x is not None
+        _esc(x)
+        for x in (doc.source, where, section, doc.date, f"{doc.chunks} chunks")
+        if x is not None
     )
+    tools = ""
+    if pdf_url and page and shown is not None:
+        tools = (
+            f'<div class="doc-tools"><button type="button" class="doc-pdf-toggle" '
+            f'data-file="{_esc(pdf_url)}" data-page="{page}" data-quote="{_esc(shown.text)}">'
+            f'Show page {page} as in the PDF</button></div><div class="doc-pdf" hidden></div>'
+        )
     return (
         f'<div class="doc-view"{scroll}>'
         f'<header><span class="doc-title">{_esc(doc.title or doc.source)}</span>'
         f'<div class="doc-meta">{meta} · cited here: {_esc(cited)}</div></header>'
-        f'<div class="doc-body">{"".join(out)}</div></div>'
+        f'{tools}<div class="doc-body">{"".join(out)}</div></div>'
     )
 
 
