@@ -202,14 +202,14 @@ def build_ui(
             concurrency_limit=None,
         )
 
-        def api_chat(message: str, hist: Any, name: str) -> Any:
+        def api_chat(message: str, hist: Any, collection: str) -> Any:
             """Answer a question about the documents of a collection (empty: the default
             one); history is kept per session and collection.
 
             Returns the answer text with [n] markers and the list of citations.
             """
             try:
-                yield from h.api_chat(message, hist, name)
+                yield from h.api_chat(message, hist, collection)
             except AssistantError as exc:
                 raise gr.Error(scrub_paths(str(exc))) from exc
             except Exception as exc:  # the client gets a clean message, the log the traceback
