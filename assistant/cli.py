@@ -136,7 +136,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _unchanged(settings: Any, paths: list[Path], collection: str) -> Any:
+def _unchanged(settings: Any, paths: list[Path], collection: str = "default") -> Any:
     """The report when every file is indexed as it is and the index is whole, read without
     Chroma; None when the full ingest must run."""
     from index.catalog import has_orphans, read_committed
