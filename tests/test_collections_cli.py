@@ -20,6 +20,7 @@ from tests.collection_support import (
     sources,
     write_docs,
 )
+from tests.test_chroma_server import chroma_server  # noqa: F401, F811 - a fixture
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +150,26 @@ def test_delete_asks_first_and_refuses_without_a_terminal(
     status, _, err = run("collections", "delete", "default", "--yes")
     assert status == 2 and "cannot be deleted" in err
     assert run("documents", "--json")[0] == 0  # the default collection is still there
+
+
+def test_collections_live_in_a_chroma_server_too(
+    chroma_server: str,  # noqa: F811 - the fixture imported above
+    run,
+    tmp_path: Path,
+) -> None:
+    docs = write_docs(tmp_path / "docs")
+    server = ("--chroma-url", chroma_server, "--data-dir", str(tmp_path / "local"))
+    for name in ("faq", "handbook"):
+        assert run("ingest", str(docs[name]), "--collection", name, *server)[0] == 0
+    status, out, _ = run("collections", "--json", *server)
+    assert {r["name"]: r["documents"] for r in json.loads(out)} == {
+        "default": 0,
+        "faq": 1,
+        "handbook": 1,
+    }
+    leak = _ask(run, HANDBOOK_Q, "--collection", "faq", *server)
+    assert "handbook.md" not in sources(leak)
+    assert sources(_ask(run, HANDBOOK_Q, "--collection", "handbook", *server)) == {"handbook.md"}
+    assert run("collections", "delete", "faq", "--yes", *server)[0] == 0
+    assert "faq" not in run("collections", *server)[1]
+    assert not (tmp_path / "local" / "chroma").exists()  # all of it is on the server
