@@ -230,3 +230,29 @@ def test_upload_into_a_new_collection_creates_it_and_only_it(served: Served) -> 
         assert "notes.md" not in sources(served.ask(question, other).json())
     names = httpx.get(f"{served.url}/api/collections").json()["collections"]
     assert "garden" in names
+
+
+def test_an_ingest_by_another_process_reaches_only_its_collection(served: Served) -> None:
+    import subprocess
+    import sys
+    import time
+
+    doc = served.data.parent / "later" / "opening-hours.md"
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text("# Opening hours\n\nThe shop opens at nine and closes at six on weekdays.\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "ingest", str(doc), "--collection", "faq"],
+        capture_output=True,
+        text=True,
+        env=clean_env(served.data),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    question = "When does the shop open on weekdays?"
+    deadline = time.monotonic() + 15
+    while "opening-hours.md" not in sources(served.ask(question, "faq").json()):
+        assert time.monotonic() < deadline, "the server did not see the new document"
+        time.sleep(0.5)
+    for other in ("handbook", None):
+        assert "opening-hours.md" not in sources(served.ask(question, other).json())
+    assert sources(served.ask(HANDBOOK_Q, "handbook").json()) == {"handbook.md"}
