@@ -68,15 +68,20 @@ def build_ui(
         turns = gr.State([])  # each answer with its question, for the sources panel
         pending = gr.State("")  # the question being answered
         gr.Markdown(INTRO)
-        collection = gr.Dropdown(
-            choices=[DEFAULT],
-            value=DEFAULT,
-            label="Collection",
-            info="The document set to answer from.",
-            elem_id="collection",
-            interactive=True,
-            filterable=False,
-        )
+        # Shown once the data dir holds more than the default collection (see ``choices``).
+        with gr.Row(visible=False) as picker:
+            collection = gr.Dropdown(
+                choices=[DEFAULT],
+                value=DEFAULT,
+                label="Collection",
+                info="The document set to answer from.",
+                elem_id="collection",
+                interactive=True,
+                filterable=False,
+                scale=1,
+                min_width=240,
+            )
+            gr.HTML("", scale=3, padding=False)
         with gr.Tabs():
             with gr.Tab("Chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=360):
@@ -236,12 +241,13 @@ def build_ui(
 
         def choices(name: str) -> Any:
             names = h.collection_names()
-            return gr.update(choices=names, value=name if name in names else DEFAULT)
+            value = name if name in names else DEFAULT
+            return gr.update(choices=names, value=value), gr.update(visible=len(names) > 1)
 
         choice_kwargs: dict[str, Any] = {
             "fn": choices,
             "inputs": [collection],
-            "outputs": [collection],
+            "outputs": [collection, picker],
             "queue": False,
             "api_visibility": "private",
         }
