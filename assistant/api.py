@@ -10,7 +10,7 @@ from pathlib import PurePath
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
@@ -18,13 +18,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from assistant.errors import AssistantError, DocumentError, InputError, NotFoundError
+from assistant.errors import (
+    AssistantError,
+    DocumentError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+)
+from assistant.origins import OriginPolicy, request_host
+from assistant.registry import Collections
 from assistant.runtime import LazyAssistant
 from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
+from index.collection_names import DEFAULT, check_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +53,9 @@ class AskRequest(BaseModel):
     history: list[Message] = Field(
         default_factory=list, max_length=MAX_HISTORY, description="Earlier turns, oldest first."
     )
+    collection: str | None = Field(
+        None, description="The collection to answer from (default: the default collection)."
+    )
 
 
 class Health(BaseModel):
@@ -55,12 +67,27 @@ class Health(BaseModel):
     error: str | None = None
 
 
-class Runtime:
-    """What the routes need: the lazily built assistant, settings and a concurrency cap."""
+class CollectionList(BaseModel):
+    """The collections a caller may use; ``default`` is the one used when none is named."""
 
-    def __init__(self, lazy: LazyAssistant, settings: Settings) -> None:
+    collections: list[str]
+    default: str = DEFAULT
+
+
+class Runtime:
+    """What the routes need: the lazily built assistants, settings and a concurrency cap."""
+
+    def __init__(
+        self,
+        lazy: LazyAssistant,
+        settings: Settings,
+        collections: Collections | None = None,
+        origins: OriginPolicy | None = None,
+    ) -> None:
         self.lazy = lazy
         self.settings = settings
+        self.collections = collections or Collections(lazy.get, lambda: [DEFAULT])
+        self.origins = origins or OriginPolicy.from_settings(settings)
         self._slots = threading.BoundedSemaphore(settings.server.concurrency)
 
     def _limited(self, fn: Callable[..., T], *args: Any) -> T:
@@ -71,9 +98,24 @@ class Runtime:
         """Run blocking work off the event loop, at most ``server.concurrency`` at once."""
         return await anyio.to_thread.run_sync(self._limited, fn, *args)
 
-    async def assistant(self) -> AssistantAPI:
-        """The assistant, waiting (off the event loop) while it loads."""
-        return await anyio.to_thread.run_sync(self.lazy.get, LOAD_TIMEOUT_S)
+    async def assistant(
+        self, collection: str | None = None, request: Request | None = None, create: bool = False
+    ) -> AssistantAPI:
+        """The assistant of ``collection``, waiting (off the event loop) while it loads.
+
+        A bad name is a 400; a page from a site that may not use the collection a 403 (before
+        anything says whether it exists); an unknown collection a 404 unless ``create``.
+        """
+        name = check_name(collection)
+        if request is not None:
+            self.check_origin(request, name)
+        opener = self.collections.create if create else self.collections.get
+        return await anyio.to_thread.run_sync(opener, name, LOAD_TIMEOUT_S)
+
+    def check_origin(self, request: Request, collection: str) -> None:
+        """``ForbiddenError`` when the request's page may not use ``collection``."""
+        host = request_host(request.headers)
+        self.origins.check(request.headers.get("origin", ""), host, collection)
 
     def check_question(self, question: str, history: list[Message] | None = None) -> None:
         """Refuse empty, overlong or invalid-Unicode questions before any model work."""
@@ -106,7 +148,7 @@ async def ask(body: AskRequest, request: Request) -> Answer:
     """The Answer JSON: text with [n] markers and exact-span citations."""
     rt = _runtime(request)
     rt.check_question(body.question, body.history)
-    assistant = await rt.assistant()
+    assistant = await rt.assistant(body.collection, request)
     return await rt.call(assistant.answer, body.question, body.history)
 
 
@@ -130,7 +172,7 @@ async def ask_stream(body: AskRequest, request: Request) -> StreamingResponse:
     """Text pieces as they are produced, ending with the same Answer JSON as /api/ask."""
     rt = _runtime(request)
     rt.check_question(body.question, body.history)
-    assistant = await rt.assistant()
+    assistant = await rt.assistant(body.collection, request)
     pieces = await rt.call(assistant.stream, body.question, body.history)
     # Pull the first piece now, so a bad question still gets a plain JSON error response.
     first = await rt.call(next, pieces, _DONE)
@@ -161,20 +203,39 @@ async def _events(rt: Runtime, item: object, pieces: Iterator[str | Answer]) -> 
             close()
 
 
-@router.get("/api/documents", response_model=list[DocumentInfo], summary="List documents")
-async def documents(request: Request) -> list[DocumentInfo]:
-    """The indexed documents, without their text."""
+COLLECTION_QUERY = Query(None, description="The collection (default: the default collection).")
+
+
+@router.get("/api/collections", response_model=CollectionList, summary="List collections")
+async def collections(request: Request) -> CollectionList:
+    """The collections that exist and that the calling page may use."""
     rt = _runtime(request)
-    assistant = await rt.assistant()
+    names = await anyio.to_thread.run_sync(rt.collections.names)
+    host = request_host(request.headers)
+    return CollectionList(
+        collections=rt.origins.visible(request.headers.get("origin", ""), host, names)
+    )
+
+
+@router.get("/api/documents", response_model=list[DocumentInfo], summary="List documents")
+async def documents(
+    request: Request, collection: str | None = COLLECTION_QUERY
+) -> list[DocumentInfo]:
+    """The documents of one collection, without their text."""
+    rt = _runtime(request)
+    assistant = await rt.assistant(collection, request)
     docs = await anyio.to_thread.run_sync(assistant.documents)
     return [public_document(d) for d in docs]
 
 
 @router.get("/api/documents/{doc_id}", response_model=DocumentText, summary="One document")
-async def document(doc_id: str, request: Request) -> DocumentText:
-    """A document's text and metadata, so citation offsets can be shown in context."""
+async def document(
+    doc_id: str, request: Request, collection: str | None = COLLECTION_QUERY
+) -> DocumentText:
+    """A document of one collection with its text, so citation offsets can be shown in
+    context; an id from another collection is not found here."""
     rt = _runtime(request)
-    assistant = await rt.assistant()
+    assistant = await rt.assistant(collection, request)
     return public_document(await anyio.to_thread.run_sync(assistant.document, doc_id))
 
 
@@ -232,6 +293,8 @@ def status_for(exc: AssistantError) -> int:
         return 400
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, ForbiddenError):
+        return 403
     if isinstance(exc, DocumentError):
         return 422
     return 503

@@ -1,4 +1,5 @@
-"""Command line: ``assistant ingest | remove | documents | ask | eval | doctor | serve``."""
+"""Command line: ``assistant ingest | remove | documents | collections | ask | eval | doctor |
+serve``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.cli_collections import (
+    add_collection_option,
+    add_collections_parser,
+    collection_of,
+    require,
+)
 from assistant.errors import AssistantError, InputError
 from assistant.types import Answer
 
@@ -50,15 +57,16 @@ def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:
     from assistant.core import Assistant
 
     settings = _settings(args)
+    collection = require(settings, collection_of(args))  # a reader never creates one
     if not warm:
-        return Assistant(settings)
+        return Assistant(settings, collection=collection)
     import threading
 
     from index.encoders import LazyEmbeddings
 
     embedder = LazyEmbeddings(settings)
     threading.Thread(target=_warm, args=(embedder,), name="encoder-warm", daemon=True).start()
-    return Assistant(settings, embedder=embedder)
+    return Assistant(settings, embedder=embedder, collection=collection)
 
 
 def _warm(embedder: Any) -> None:
@@ -68,13 +76,18 @@ def _warm(embedder: Any) -> None:
         logging.getLogger(__name__).debug("Warming the encoder failed.", exc_info=True)
 
 
-def _store(settings: Any, embedder: Any) -> Any:
+def _store(settings: Any, embedder: Any, collection: str | None = None) -> Any:
     """The index alone, for commands that need no chain (and, unless they embed, no model)."""
     from index.store import Store
 
     idx = settings.index
     return Store(
-        settings.data_dir, embedder.identity, idx.chunk_tokens, idx.unit_tokens, settings.chroma_url
+        settings.data_dir,
+        embedder.identity,
+        idx.chunk_tokens,
+        idx.unit_tokens,
+        settings.chroma_url,
+        collection=collection,
     )
 
 
@@ -103,13 +116,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     embedder = LazyEmbeddings(settings)  # unchanged files load no model
     idx = settings.index
     paths = [Path(p) for p in args.paths]
-    report = None if args.sync else _unchanged(settings, paths)
+    collection = collection_of(args)
+    report = None if args.sync else _unchanged(settings, paths, collection)
     if report is not None:
         print(report.summary())
         return 0
     report = ingest(
         paths,
-        _store(settings, embedder),
+        _store(settings, embedder, collection),
         embedder,
         chunk_tokens=idx.chunk_tokens,
         unit_tokens=idx.unit_tokens,
@@ -125,10 +139,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _unchanged(settings: Any, paths: list[Path]) -> Any:
+def _unchanged(settings: Any, paths: list[Path], collection: str = "default") -> Any:
     """The report when every file is indexed as it is and the index is whole, read without
     Chroma; None when the full ingest must run."""
     from index.catalog import has_orphans, read_committed
+    from index.collection_names import store_prefix
     from index.encoders import model_identity
     from index.ingest import unchanged_report
     from index.store import index_name
@@ -137,7 +152,7 @@ def _unchanged(settings: Any, paths: list[Path]) -> Any:
     if identity is None or settings.chroma_url:
         return None
     idx = settings.index
-    prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+    prefix = store_prefix(index_name(identity, idx.chunk_tokens, idx.unit_tokens), collection)
     committed = read_committed(settings.data_dir, prefix)
     if not committed or has_orphans(settings.data_dir, prefix, committed) is not False:
         return None
@@ -149,7 +164,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from index.ingest import remove
 
     settings = _settings(args)
-    removed = remove(args.names, _store(settings, LazyEmbeddings(settings)))
+    collection = require(settings, collection_of(args))
+    removed = remove(args.names, _store(settings, LazyEmbeddings(settings), collection))
     for name in removed:
         print(f"removed {name}")
     missing = set(args.names) - set(removed)
@@ -158,9 +174,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 1 if missing and not removed else 0
 
 
-def _documents(settings: Any) -> list[Any]:
+def _documents(settings: Any, collection: str = "default") -> list[Any]:
     """The indexed documents; a local index is read without Chroma (``index.catalog``)."""
     from index.catalog import document_infos, read_committed
+    from index.collection_names import store_prefix
     from index.encoders import LazyEmbeddings, model_identity
     from index.store import index_name
 
@@ -168,15 +185,16 @@ def _documents(settings: Any) -> list[Any]:
     committed = None
     if identity is not None and not settings.chroma_url:
         idx = settings.index
-        prefix = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
-        committed = read_committed(settings.data_dir, prefix)
+        base = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
+        committed = read_committed(settings.data_dir, store_prefix(base, collection))
     if committed is None:
-        committed = _store(settings, LazyEmbeddings(settings)).committed()
+        committed = _store(settings, LazyEmbeddings(settings), collection).committed()
     return document_infos(committed)
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    docs = _documents(_settings(args))
+    settings = _settings(args)
+    docs = _documents(settings, require(settings, collection_of(args)))
     if args.json:
         print(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
         return 0
@@ -249,6 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     items = load_items(Path(args.dataset))
     settings = _settings(args)
+    collection = None if args.corpus else require(settings, collection_of(args))
     if args.corpus:
         settings = settings.model_copy(
             update={
@@ -256,7 +275,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "chroma_url": None,
             }
         )
-    assistant = Assistant(settings)
+    assistant = Assistant(settings, collection=collection)
     if args.corpus:
         report = assistant.ingest([Path(p) for p in args.corpus], progress=False)
         for error in report.errors:
@@ -264,6 +283,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(assistant, items, progress=sys.stderr.isatty())
     print(json.dumps(result.as_dict()) if args.json else result.table())
     return 0
+
+
+def cmd_collections(args: argparse.Namespace) -> int:
+    from assistant.cli_collections import cmd_collections as run
+
+    return run(args, _settings(args))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -321,18 +346,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="index files and folders")
     p.add_argument("paths", nargs="+", help=".txt .md .html .htm .pdf files or folders")
     p.add_argument("--sync", action="store_true", help="also drop documents whose file is gone")
+    add_collection_option(p, creates=True)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("remove", parents=[common], help="drop documents from the index")
     p.add_argument("names", nargs="+", help="file names, paths or document ids")
+    add_collection_option(p)
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("documents", parents=[common], help="list the indexed documents")
     p.add_argument("--json", action="store_true")
+    add_collection_option(p)
     p.set_defaults(func=cmd_documents)
+
+    add_collections_parser(sub, common, cmd_collections)
 
     p = sub.add_parser("ask", parents=[common], help="answer a question with citations")
     p.add_argument("question", nargs="?")
+    add_collection_option(p)
     p.add_argument("--json", action="store_true", help="print the Answer JSON")
     p.add_argument(
         "--jsonl",
@@ -350,6 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         "index first (default: ask the configured index)",
     )
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    add_collection_option(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser(

@@ -19,6 +19,7 @@ from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 from index.catalog import document_info, document_infos, page_starts
+from index.collection_names import DEFAULT as DEFAULT_COLLECTION
 from index.ingest import Embedder, IngestReport, ingest
 from index.store import Store
 
@@ -70,6 +71,7 @@ class Assistant:
         settings: Settings | None = None,
         embedder: Embedder | None = None,
         chat_model: BaseChatModel | None = None,
+        collection: str | None = None,
     ) -> None:
         self.settings = settings or Settings()
         if embedder is None:
@@ -84,7 +86,9 @@ class Assistant:
             idx.chunk_tokens,
             idx.unit_tokens,
             self.settings.chroma_url,
+            collection,
         )
+        self.collection = self.store.collection
         self.searcher = Searcher(self.store, embedder, self.settings.retrieval)
         self.retriever = HybridRetriever(searcher=self.searcher, k=self.settings.retrieval.k)
         self.extractive = ExtractiveAnswerer(
@@ -100,6 +104,12 @@ class Assistant:
         self.prepare = build_prepare(self.retriever, condenser)
         self.chain = build_chain(self.retriever, answerer, condenser)
         self._ingest_lock = threading.Lock()
+
+    def sibling(self, collection: str) -> Assistant:
+        """The assistant of another collection of the same store, sharing this one's loaded
+        embedding model and chat model (one copy in memory, however many collections)."""
+        model = self.generative.model if self.generative is not None else None
+        return Assistant(self.settings, self.embedder, model, collection=collection)
 
     def _generative(self, chat_model: BaseChatModel | None) -> GenerativeAnswerer | None:
         """The LLM answerer when ``settings.llm`` names a model (or one is given), else None."""
@@ -189,8 +199,8 @@ class Assistant:
         return report
 
     def ensure_sample(self) -> bool:
-        """Index the bundled sample article when the index is empty; True if it did."""
-        if self.store.committed():
+        """Index the bundled sample article when the default index is empty; True if it did."""
+        if self.collection != DEFAULT_COLLECTION or self.store.committed():
             return False
         log.info("The index is empty: ingesting the bundled sample article %s", SAMPLE_ARTICLE.name)
         report = self.ingest([SAMPLE_ARTICLE])

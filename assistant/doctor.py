@@ -228,14 +228,16 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
         check.reachable = True
         for m in manifests:
             ident, chunk, unit = m.get("model", "?"), m.get("chunk_tokens"), m.get("unit_tokens")
+            # A named collection's prefix is its index's, then ".NAME" (index.collection_names).
+            base, _, collection = m["prefix"].partition(".")
             current = (
                 (ident == want if want else ident.startswith(f"{settings.embedding_model}:"))
                 and (chunk, unit) == (idx.chunk_tokens, idx.unit_tokens)
-                and m["prefix"] == index_name(ident, chunk, unit)
+                and base == index_name(ident, chunk, unit)
             )
             info = IndexInfo(m["prefix"], ident, chunk or 0, unit or 0, current)
-            if m["prefix"] == index_name(ident, chunk, unit):
-                store = Store(data, ident, chunk, unit, settings.chroma_url)
+            if base == index_name(ident, chunk, unit):
+                store = Store(data, ident, chunk, unit, settings.chroma_url, collection or None)
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
                 info.units = store.units.count()
                 stale = store.orphans().values()

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from assistant.errors import NotFoundError
@@ -64,11 +64,17 @@ def content_disposition(name: str) -> str:
 def install_document_file_route(app: FastAPI) -> None:
     """Register the route; before the API router, whose ``/api/...`` catch-all is last."""
 
-    async def document_file(doc_id: str, request: Request) -> Response:
+    async def document_file(
+        doc_id: str,
+        request: Request,
+        collection: str | None = Query(None, description="The document's collection."),
+    ) -> Response:
         if not DOC_ID.fullmatch(doc_id):
             raise NotFoundError(f"No document with id {doc_id[:40]!r} is indexed.")
         rt = request.app.state.runtime
-        assistant = await rt.assistant()
+        # Same rules as GET /api/documents/{id}: the name is checked, the calling page must
+        # be allowed to use the collection, and an id from another collection is not found.
+        assistant = await rt.assistant(collection, request)
         doc = await anyio.to_thread.run_sync(assistant.document, doc_id)
         data = await anyio.to_thread.run_sync(pdf_bytes, doc)
         etag = f'"{doc.file_hash[:32]}"'

@@ -28,3 +28,7 @@ class DocumentError(AssistantError):
 
 class NotFoundError(AssistantError):
     """A requested document does not exist in the index."""
+
+
+class ForbiddenError(AssistantError):
+    """The request comes from a site that may not use what it asks for (see ``origins``)."""

@@ -30,12 +30,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.api import MAX_HISTORY, Runtime
-from assistant.errors import AssistantError, InputError
+from assistant.errors import AssistantError, ForbiddenError, InputError, NotFoundError
+from assistant.origins import request_host
 from assistant.ratelimit import RateLimiter
 from assistant.security import API_MAX_BODY_BYTES
 from assistant.settings import Settings
 from assistant.textguard import unicode_problem
 from assistant.types import Answer, Message
+from index.collection_names import DEFAULT, check_name
 
 log = logging.getLogger(__name__)
 MODEL_ID = "grounded-assistant"
@@ -61,6 +63,32 @@ class ChatRequest(BaseModel):
     model: str = MODEL_ID  # OpenAI requires it; a client that leaves it out means ours
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_HISTORY + 1)
     stream: bool = False
+    collection: str | None = None  # or name it in the model: "grounded-assistant:faq"
+
+
+def model_id(collection: str) -> str:
+    """The model name of a collection: ``grounded-assistant`` is the default collection."""
+    return MODEL_ID if collection == DEFAULT else f"{MODEL_ID}:{collection}"
+
+
+def collection_of(model: str, collection: str | None = None) -> str:
+    """The collection a request names, by its ``model`` or an extra ``collection`` field."""
+    if model == MODEL_ID:
+        named = None
+    elif model.startswith(MODEL_ID + ":"):
+        named = model[len(MODEL_ID) + 1 :]
+    else:
+        raise OpenAIError(
+            404,
+            f"No model {model[:80]!r}; use {MODEL_ID!r} or {MODEL_ID + ':COLLECTION'!r}.",
+            code="model_not_found",
+        )
+    if named and collection and named != collection:
+        raise OpenAIError(400, "The model and the collection field name different collections.")
+    try:
+        return check_name(collection or named)
+    except InputError as exc:
+        raise OpenAIError(400, str(exc)) from None
 
 
 class OpenAIError(Exception):
@@ -113,13 +141,15 @@ def citation_fields(answer: Answer) -> dict[str, Any]:
     }
 
 
-def completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
+def completion(
+    answer: Answer, completion_id: str, created: int, model: str = MODEL_ID
+) -> dict[str, Any]:
     """A ``chat.completion`` object for a finished answer."""
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
-        "model": MODEL_ID,
+        "model": model,
         "choices": [
             {
                 "index": 0,
@@ -231,19 +261,26 @@ def build_router(
             guard(request)
         except OpenAIError as exc:
             return exc.response()
-        return JSONResponse({"object": "list", "data": [_model_card()]})
+        rt = runtime_of(request)
+        names = await asyncio.to_thread(rt.collections.names)
+        host = request_host(request.headers)
+        names = rt.origins.visible(request.headers.get("origin", ""), host, names)
+        return JSONResponse({"object": "list", "data": [_model_card(n) for n in names]})
 
     @router.get("/models/{model_id}", summary="One model (OpenAI format)")
     async def model(model_id: str, request: Request) -> JSONResponse:
         try:
             guard(request)
-            if model_id != MODEL_ID:
-                raise OpenAIError(
-                    404, f"No model {model_id!r}; use {MODEL_ID!r}.", code="model_not_found"
-                )
+            name = collection_of(model_id)
+            rt = runtime_of(request)
+            rt.check_origin(request, name)
+            if name not in await asyncio.to_thread(rt.collections.names):
+                raise OpenAIError(404, f"No model {model_id[:80]!r}.", code="model_not_found")
         except OpenAIError as exc:
             return exc.response()
-        return JSONResponse(_model_card())
+        except AssistantError as exc:
+            return _assistant_error(exc).response()
+        return JSONResponse(_model_card(name))
 
     @router.post(
         "/chat/completions",
@@ -260,14 +297,11 @@ def build_router(
         try:
             guard(request)
             body = await read_body(request)
-            if body.model != MODEL_ID:
-                raise OpenAIError(
-                    404, f"No model {body.model!r}; use {MODEL_ID!r}.", code="model_not_found"
-                )
+            name = collection_of(body.model, body.collection)
             question, history = to_question(body.messages)
             rt = runtime_of(request)
             rt.check_question(question)
-            assistant = await rt.assistant()
+            assistant = await rt.assistant(name, request)
         except OpenAIError as exc:
             return exc.response()
         except AssistantError as exc:
@@ -278,7 +312,7 @@ def build_router(
                 answer = await rt.call(assistant.answer, question, history)
             except AssistantError as exc:
                 return _assistant_error(exc).response()
-            return JSONResponse(completion(answer, completion_id, created))
+            return JSONResponse(completion(answer, completion_id, created, model_id(name)))
         return StreamingResponse(
             _streamed(rt, assistant.answer, question, history, completion_id, created),
             media_type="text/event-stream",
@@ -301,13 +335,22 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _model_card() -> dict[str, Any]:
-    return {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "grounded-assistant"}
+def _model_card(collection: str = DEFAULT) -> dict[str, Any]:
+    return {
+        "id": model_id(collection),
+        "object": "model",
+        "created": 0,
+        "owned_by": "grounded-assistant",
+    }
 
 
 def _assistant_error(exc: AssistantError) -> OpenAIError:
     if isinstance(exc, InputError):
         return OpenAIError(400, str(exc))
+    if isinstance(exc, ForbiddenError):
+        return OpenAIError(403, str(exc), "permission_error", "forbidden_origin")
+    if isinstance(exc, NotFoundError):
+        return OpenAIError(404, str(exc), code="model_not_found")
     return OpenAIError(503, str(exc), "server_error", "unavailable")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -95,10 +96,17 @@ async def send_json(
 class SecurityHeadersMiddleware:
     """Adds ``frame-ancestors`` to every response and a strict CSP to the widget page."""
 
-    def __init__(self, app: ASGIApp, origins: list[str], widget_paths: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        origins: list[str],
+        widget_paths: tuple[str, ...],
+        widget_ancestors: Callable[[Scope], str] | None = None,
+    ) -> None:
         self.app = app
         self.ancestors = frame_ancestors(origins)
         self.widget_paths = widget_paths
+        self.widget_ancestors = widget_ancestors  # per collection (``assistant.origins``)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,6 +114,8 @@ class SecurityHeadersMiddleware:
             return
         policy = self.ancestors
         if scope["path"] in self.widget_paths:
+            if self.widget_ancestors is not None:
+                policy = self.widget_ancestors(scope)
             policy = f"{WIDGET_CSP}; {policy}"
         elif scope["path"].startswith("/api/documents/") and scope["path"].endswith("/file"):
             policy = f"{FILE_CSP}; {policy}"

@@ -32,13 +32,14 @@ from assistant.gateway import (
     parse_networks,
 )
 from assistant.openai_api import build_router as build_openai_router
+from assistant.origins import OriginPolicy, TrustedOriginMiddleware
 from assistant.ratelimit import RateLimiter, RateLimitMiddleware
+from assistant.registry import Collections
 from assistant.runtime import LazyAssistant, build_assistant
 from assistant.security import (
     API_MAX_BODY_BYTES,
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
-    allowed_origins,
 )
 from assistant.service import AssistantAPI
 from assistant.settings import Settings, get_settings
@@ -50,21 +51,28 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before anything im
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_PATHS = ("/widget",)
+# Loaded by host pages of any collection's site (a script tag, the widget's iframe and files).
+OPEN_PATHS = ("/embed.js", "/widget", "/widget.js", "/widget.css", "/healthz")
 
 
 def create_app(
     settings: Settings | None = None,
     get_assistant: Callable[[], AssistantAPI] | None = None,
     build_now: bool = False,
+    collections: Callable[[LazyAssistant], Collections] | None = None,
 ) -> FastAPI:
-    """The whole web app. ``get_assistant`` replaces the real assistant (tests pass a fake).
+    """The whole web app. ``get_assistant`` replaces the real assistant (tests pass a fake),
+    ``collections`` the registry of the other collections (see ``assistant.registry``).
 
     The factory runs once in a background thread, so pages load at once and only the first
     question waits for the model: from the app's startup, or at once with ``build_now``.
+    Other collections are opened when a request first names one.
     """
     settings = settings or get_settings()
-    origins = allowed_origins(settings)
+    policy = OriginPolicy.from_settings(settings)
+    origins = policy.trusted
     lazy = LazyAssistant(get_assistant or partial(build_assistant, settings))
+    registry = collections(lazy) if collections else Collections.for_settings(settings, lazy.get)
     if build_now:  # ``serve``: the model and index load while Gradio imports and builds the UI
         lazy.start()
 
@@ -80,7 +88,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.runtime = Runtime(lazy, settings)
+    app.state.runtime = Runtime(lazy, settings, registry, policy)
     install_error_handlers(app)
     install_upload_route(app, settings, origins)  # before the router's /api/ catch-all
     install_document_file_route(app)
@@ -105,21 +113,29 @@ def create_app(
         limiter=limiter,
         answer_events=answer_events,
     )
+    # Inside the client-address middleware: it sees only forwarding headers a trusted proxy set.
+    app.add_middleware(TrustedOriginMiddleware, policy=policy, open_paths=OPEN_PATHS)
     hosts = allowed_host_names(settings.server.host, origins, settings.server.allowed_hosts)
     app.add_middleware(HostCheckMiddleware, names=hosts)
     app.add_middleware(
         ClientAddressMiddleware, trusted=parse_networks(settings.server.trusted_proxies)
     )
-    app.add_middleware(SecurityHeadersMiddleware, origins=origins, widget_paths=WIDGET_PATHS)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        origins=origins,
+        widget_paths=WIDGET_PATHS,
+        widget_ancestors=policy.widget_ancestors,
+    )
     # Must be Starlette's own class: Gradio then leaves CORS to us instead of echoing origins.
+    # Every collection's sites pass here; the API routes check the collection asked for.
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=origins,
+        allow_origins=policy.cors(),
         allow_methods=["GET", "HEAD", "POST"],
         allow_headers=["*"],  # no credentials are ever accepted, so this exposes nothing
         max_age=600,
     )
-    if not _mount_ui(app, lazy, settings, events, answer_events):
+    if not _mount_ui(app, lazy, settings, events, answer_events, registry):
         app.add_api_route("/", _fallback_home, methods=["GET"], include_in_schema=False)
     return app
 
@@ -167,6 +183,7 @@ def _mount_ui(
     settings: Settings,
     events: set[int],
     answer_events: set[int],
+    registry: Collections,
 ) -> bool:
     """Mount the Gradio UI at ``/`` and serve Gradio's web-component loader locally.
 
@@ -184,7 +201,7 @@ def _mount_ui(
         return False
     import gradio as gr
 
-    blocks = ui.build_ui(lazy.get, settings)
+    blocks = ui.build_ui(lazy.get, settings, registry)
     gradio_js = Path(gr.__file__).parent / "templates" / "frontend" / "gradio.js"
     if gradio_js.is_file():  # it imports ./assets/..., which the mounted app serves
 

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         "", description="Comma-separated keys; when set, /v1/* needs `Authorization: Bearer`."
     )
     allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
+    collection_origins: str = Field(
+        "",
+        description="Sites that may reach one collection only: "
+        "`NAME=ORIGIN[,ORIGIN...]` entries separated by `;` (see assistant/origins.py).",
+    )
     index: IndexSettings = Field(default_factory=IndexSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)

@@ -16,7 +16,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
@@ -26,11 +25,13 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from assistant.errors import AssistantError
+from assistant.origins import origin_allowed, request_host
 from assistant.ratelimit import RateLimiter, client_key
 from assistant.security import scrub_paths
 from assistant.settings import Settings
 from assistant.textguard import unicode_problem
 from assistant.ui import uploads
+from index.collection_names import check_name, upload_dir
 
 FORM_OVERHEAD_BYTES = 64 * 1024
 TOKEN_HELP = "the admin token is missing or wrong (send it as 'Authorization: Bearer TOKEN')."
@@ -61,14 +62,8 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 def same_or_allowed_origin(request: Request, origins: list[str]) -> bool:
     """True without an ``Origin`` (not a browser), for our own page, or a listed origin."""
-    origin = (request.headers.get("origin") or "").lower()
-    if not origin or "*" in origins or origin in origins:
-        return True
-    own = urlsplit(origin)
-    return own.netloc == request.headers.get("host", "").lower() and own.scheme in (
-        "http",
-        "https",
-    )
+    origin = request.headers.get("origin") or ""
+    return origin_allowed(origin, request_host(request.headers), origins)
 
 
 def name_problem(name: str) -> str | None:
@@ -99,7 +94,8 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
         },
     )
     async def upload(request: Request) -> JSONResponse:
-        """Multipart field ``files`` (one or more); needs ``Authorization: Bearer TOKEN``."""
+        """Multipart field ``files`` (one or more) and optionally ``collection`` (a new name
+        creates it); needs ``Authorization: Bearer TOKEN``."""
         client = client_key(request.client.host) if request.client else "unknown"
         if not same_or_allowed_origin(request, origins):
             return _error(403, "Uploads are only accepted from this server's own pages.")
@@ -115,7 +111,7 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
             return _error(401, f"Not uploaded: {TOKEN_HELP}")
         server = settings.server
         try:
-            form = await request.form(max_files=server.max_upload_files, max_fields=0)
+            form = await request.form(max_files=server.max_upload_files, max_fields=1)
         except (MultiPartException, HTTPException) as exc:
             if getattr(exc, "status_code", 400) == 413:
                 raise  # the body outgrew its cap: BodyLimitMiddleware answers 413
@@ -129,11 +125,16 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
             files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
             if not files:
                 return _error(400, "Choose one or more files first (multipart field 'files').")
+            field = form.get("collection")
+            try:
+                collection = check_name(field.strip() if isinstance(field, str) else None)
+            except AssistantError as exc:
+                return _error(400, str(exc))
             for f in files:
                 problem = name_problem(f.filename or "")
                 if problem:
                     return _error(400, f"A file name is not valid text: it contains {problem}.")
-            dest = Path(settings.data_dir) / "uploads"
+            dest = upload_dir(Path(settings.data_dir), collection)
             result = await anyio.to_thread.run_sync(_store, files, dest, server.max_upload_mb)
         finally:
             await form.close()
@@ -141,11 +142,12 @@ def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -
             "added": [p.name for p in result.accepted],
             "refused": [{"name": n, "reason": r} for n, r in result.rejected],
             "errors": [],
+            "collection": collection,
         }
         if result.accepted:
             runtime = request.app.state.runtime
             try:
-                assistant = await runtime.assistant()
+                assistant = await runtime.assistant(collection, create=True)
                 report = await runtime.call(assistant.ingest, result.accepted)
             except AssistantError as exc:
                 return _error(503, _strip_paths(str(exc), dest))

@@ -39,6 +39,29 @@ def has_orphans(data_dir: Path, prefix: str, committed: dict[str, dict[str, Any]
     return False
 
 
+def collection_names(data_dir: Path) -> list[str] | None:
+    """Names of every Chroma collection of a local store, or None if unsure."""
+    path = data_dir / "chroma" / "chroma.sqlite3"
+    if not path.is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = db.execute(
+            "SELECT c.name FROM collections c JOIN databases d ON c.database_id = d.id "
+            "WHERE d.tenant_id = ? AND d.name = ?",
+            _DEFAULT_DB,
+        ).fetchall()
+    except sqlite3.Error as exc:
+        log.debug("Listing collections in %s directly failed (%s); asking Chroma.", path, exc)
+        return None
+    finally:
+        db.close()
+    return [row[0] for row in rows]
+
+
 def read_metadata(data_dir: Path, collection: str) -> dict[str, dict[str, Any]] | None:
     """Metadata by record id of one collection of a local Chroma, or None if unsure."""
     path = data_dir / "chroma" / "chroma.sqlite3"

@@ -50,8 +50,13 @@ class Store:
         chunk_tokens: int,
         unit_tokens: int,
         chroma_url: str | None = None,
+        collection: str | None = None,
     ) -> None:
-        self.prefix = index_name(model_identity, chunk_tokens, unit_tokens)
+        from index.collection_names import DEFAULT, store_prefix
+
+        self.base_prefix = index_name(model_identity, chunk_tokens, unit_tokens)
+        self.collection = collection or DEFAULT  # see index.collection_names
+        self.prefix = store_prefix(self.base_prefix, self.collection)
         self.manifest = {
             "schema": SCHEMA_VERSION,
             "model": model_identity,
@@ -121,7 +126,7 @@ class Store:
         others = [
             c
             for c in self._collection_names()
-            if c.endswith("-docs") and not c.startswith(self.prefix)
+            if c.endswith("-docs") and not c.startswith(self.base_prefix)
         ]
         if others and self.docs.count() == 0:
             log.warning(
@@ -349,6 +354,22 @@ class Store:
         """Remove a document: the record first (uncommit), then its parts."""
         self._guard("deleting a document", self.docs.delete, ids=[doc_id])
         self._delete_parts(doc_id)
+
+    def drop(self) -> None:
+        """Delete this index's Chroma collections (``assistant collections delete``).
+
+        Under the writer lock the records go first (readers then see an empty index), then
+        the parts; the emptied record collection is deleted last, once the lock is released.
+        """
+        with self.writing():
+            ids = list(self.committed())
+            for a in range(0, len(ids), _BATCH):
+                self._guard("deleting documents", self.docs.delete, ids=ids[a : a + _BATCH])
+            for part in ("chunks", "units"):
+                name = f"{self.prefix}-{part}"
+                self._guard("deleting the collection", self._client.delete_collection, name)
+        docs = f"{self.prefix}-docs"
+        self._guard("deleting the collection", self._client.delete_collection, docs)
 
     def orphans(self) -> dict[tuple[str, str], tuple[int, int]]:
         """Parts no committed document owns: {(doc_id, doc_hash): (chunks, units)}.

@@ -119,7 +119,7 @@ def test_api_chat_returns_plain_answer_and_citations(fake: FakeAssistant) -> Non
     *_, (text, history, sources) = h.api_chat("Which countries opposed Macron's proposal?", [])
     assert text == f"{OPPOSED} [1]"
     assert sources[0]["n"] == 1 and sources[0]["text"] == OPPOSED
-    assert len(history) == 2
+    assert len(history["turns"]) == 2 and history["collection"] == "default"
 
 
 def test_build_ui_never_calls_get_assistant() -> None:

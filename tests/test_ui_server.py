@@ -213,9 +213,9 @@ def test_chat_api_streams_the_answer(url: str, connect: Connector) -> None:
 def test_only_the_chat_endpoint_is_public(url: str, connect: Connector) -> None:
     api = connect(url).view_api(print_info=False, return_format="dict")
     assert list(api["named_endpoints"]) == ["/chat"]
-    assert [p["parameter_name"] for p in api["named_endpoints"]["/chat"]["parameters"]] == [
-        "message"
-    ]
+    params = api["named_endpoints"]["/chat"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["message", "collection"]
+    assert params[1]["parameter_has_default"] and params[1]["parameter_default"] == ""
 
 
 def test_page_is_served_while_the_model_loads(

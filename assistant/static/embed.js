@@ -1,7 +1,7 @@
 /*
  * Embeds the document assistant on any page with one line:
  *   <script src="https://HOST/embed.js" data-title="Ask us" data-position="bottom-right"
- *           data-accent="#2563eb" data-open="false" defer></script>
+ *           data-accent="#2563eb" data-open="false" data-collection="faq" defer></script>
  * It adds a launcher button that opens the chat (an iframe of HOST/widget) in a small panel,
  * full screen on phones. Styles live in a shadow root so host CSS cannot break them, and are
  * set through the CSSOM so a strict host Content-Security-Policy does not block them.
@@ -22,6 +22,8 @@
   var left = data.position === "bottom-left";
   var accent = data.accent && window.CSS && CSS.supports("color", data.accent) ? data.accent : "#2563eb";
   var narrow = window.matchMedia("(max-width: 520px)");
+  // Which document set answers (the server checks this page's origin against it).
+  var collection = (data.collection || "").trim().slice(0, 64);
 
   var host = document.createElement("div");
   host.id = "doc-assistant-widget";
@@ -74,6 +76,7 @@
     url.searchParams.set("title", title);
     url.searchParams.set("accent", accent);
     url.searchParams.set("embedded", "1");
+    if (collection) url.searchParams.set("collection", collection);
     return url.href;
   }
 

@@ -23,6 +23,8 @@
   var viewing = null; // {citation, doc, whole, opener, pdf}
   var pdfView = null; // Promise of the pdfview.js module, loaded on first use
 
+  // The collection this widget answers from; the server decides whether this page may use it.
+  var collection = (params.get("collection") || "").trim();
   var title = (params.get("title") || "").trim();
   if (title) { els.title.textContent = title; document.title = title; }
   var accent = params.get("accent");
@@ -196,7 +198,9 @@
     var live = el("p", "text pending", "\u2026");
     bubble.appendChild(live);
     var started = false;
-    var body = JSON.stringify({ question: question, history: history.slice(-MAX_HISTORY) });
+    var request = { question: question, history: history.slice(-MAX_HISTORY) };
+    if (collection) request.collection = collection;
+    var body = JSON.stringify(request);
     try {
       var answer = await askStream(body, function (piece) {
         if (!started) { live.textContent = ""; live.classList.remove("pending"); started = true; }
@@ -219,7 +223,9 @@
 
   function loadDocument(docId) {
     if (!documents.has(docId)) {
-      var request = fetch("api/documents/" + encodeURIComponent(docId)).then(async function (r) {
+      var url = "api/documents/" + encodeURIComponent(docId);
+      if (collection) url += "?collection=" + encodeURIComponent(collection);
+      var request = fetch(url).then(async function (r) {
         if (!r.ok) throw new Error(await errorMessage(r));
         return r.json();
       });
@@ -317,6 +323,7 @@
       }
       var view = await pdfView;
       var url = new URL("api/documents/" + encodeURIComponent(c.doc_id) + "/file", document.baseURI);
+      if (collection) url.searchParams.set("collection", collection);
       var shown = await view.renderPage(els.viewerPdf, {
         url: url.href, page: c.page, quote: c.text, width: els.viewerPdf.clientWidth - 4
       });

@@ -9,11 +9,13 @@ from typing import Any
 import gradio as gr
 
 from assistant.errors import AssistantError
+from assistant.registry import Collections
 from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.ui import assets, render, uploads
 from assistant.ui.handlers import ChatMessages, Handlers, Turns
+from index.collection_names import DEFAULT
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +45,20 @@ def mount_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> gr.Blocks:
+def build_ui(
+    get_assistant: Callable[[], AssistantAPI],
+    settings: Settings,
+    collections: Collections | None = None,
+) -> gr.Blocks:
     """The chat page: chat with citations, sources panel, document view, Documents tab.
 
     ``get_assistant`` may block until the model is loaded; it is only called inside events,
-    so the page itself never waits for it. The API endpoint ``/chat`` takes a message (the
-    history is kept per client session) and returns the answer text and its citations.
+    so the page itself never waits for it. The API endpoint ``/chat`` takes a message and
+    optionally a collection (the history is kept per client session and collection) and
+    returns the answer text and its citations. With ``collections`` a selector picks the
+    collection; switching starts the chat over and the Documents tab follows it.
     """
-    h = Handlers(get_assistant, settings)
+    h = Handlers(get_assistant, settings, collections)
     limit = settings.server.concurrency
     with gr.Blocks(title="Document assistant", analytics_enabled=False) as demo:
         # The chat as shown lives on the server: a client-sent Chatbot value would be
@@ -60,6 +68,20 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         turns = gr.State([])  # each answer with its question, for the sources panel
         pending = gr.State("")  # the question being answered
         gr.Markdown(INTRO)
+        # Shown once the data dir holds more than the default collection (see ``choices``).
+        with gr.Row(visible=False) as picker:
+            collection = gr.Dropdown(
+                choices=[DEFAULT],
+                value=DEFAULT,
+                label="Collection",
+                info="The document set to answer from.",
+                elem_id="collection",
+                interactive=True,
+                filterable=False,
+                scale=1,
+                min_width=240,
+            )
+            gr.HTML("", scale=3, padding=False)
         with gr.Tabs():
             with gr.Tab("Chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=360):
@@ -114,6 +136,7 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         # The /chat API: hidden components, per-session history in a State.
         with gr.Row(visible=False):
             api_message = gr.Textbox(label="message")
+            api_collection = gr.Textbox(label="collection", value="")
             api_answer = gr.Textbox(label="answer")
             api_sources = gr.JSON(label="sources")
             api_history = gr.State([])
@@ -125,13 +148,15 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
         def unlock() -> Any:
             return gr.update(interactive=True)
 
-        def respond(question: str, chat: ChatMessages, hist: ChatMessages, t: Turns) -> Any:
-            for now, plain, answered, src in h.respond(question, chat, hist, t):
+        def respond(
+            question: str, chat: ChatMessages, hist: ChatMessages, t: Turns, name: str
+        ) -> Any:
+            for now, plain, answered, src in h.respond(question, chat, hist, t, name):
                 yield now, now, plain, answered, src
 
         answer_kwargs: dict[str, Any] = {
             "fn": respond,
-            "inputs": [pending, shown, history, turns],
+            "inputs": [pending, shown, history, turns, collection],
             "outputs": [chatbot, shown, history, turns, sources],
             "concurrency_limit": limit,
             "concurrency_id": "answer",
@@ -182,13 +207,14 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
             concurrency_limit=None,
         )
 
-        def api_chat(message: str, hist: ChatMessages) -> Any:
-            """Answer a question about the documents; history is kept per session.
+        def api_chat(message: str, hist: Any, collection: str) -> Any:
+            """Answer a question about the documents of a collection (empty: the default
+            one); history is kept per session and collection.
 
             Returns the answer text with [n] markers and the list of citations.
             """
             try:
-                yield from h.api_chat(message, hist)
+                yield from h.api_chat(message, hist, collection)
             except AssistantError as exc:
                 raise gr.Error(scrub_paths(str(exc))) from exc
             except Exception as exc:  # the client gets a clean message, the log the traceback
@@ -197,7 +223,7 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
 
         api_button.click(
             api_chat,
-            [api_message, api_history],
+            [api_message, api_history, api_collection],
             [api_answer, api_history, api_sources],
             api_name="chat",
             concurrency_limit=limit,
@@ -206,12 +232,37 @@ def build_ui(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> g
 
         list_kwargs: dict[str, Any] = {
             "fn": h.list_documents,
+            "inputs": [collection],
             "outputs": [docs_table, docs_summary],
             "api_visibility": "private",
             "concurrency_limit": None,
         }
         docs_tab.select(**list_kwargs)
-        refresh.click(**list_kwargs)
+
+        def choices(name: str) -> Any:
+            names = h.collection_names()
+            value = name if name in names else DEFAULT
+            return gr.update(choices=names, value=value), gr.update(visible=len(names) > 1)
+
+        choice_kwargs: dict[str, Any] = {
+            "fn": choices,
+            "inputs": [collection],
+            "outputs": [collection, picker],
+            "queue": False,
+            "api_visibility": "private",
+        }
+        refresh.click(**choice_kwargs).then(**list_kwargs)
+        demo.load(**choice_kwargs)
+        # Another collection: the chat starts over (its history and citations belong to the
+        # old one) and the Documents tab shows the new one's documents.
+        collection.input(
+            start_over,
+            None,
+            [chatbot, shown, history, turns, sources, docview, msg],
+            cancels=[asked_event, example_event],
+            queue=False,
+            api_visibility="private",
+        ).then(unlock, None, msg, queue=False, api_visibility="private").then(**list_kwargs)
 
     demo.queue(default_concurrency_limit=limit)
     return demo

@@ -173,6 +173,9 @@ def upload_form_html(suffixes: Sequence[str], max_mb: float, max_files: int) -> 
         '<form class="upload-form" onsubmit="return false">'
         '<label id="admin-token">Admin token '
         '<input type="password" name="token" autocomplete="off" required></label>'
+        '<label id="upload-collection">Collection (a new name creates it) '
+        '<input type="text" name="collection" value="default" autocomplete="off" '
+        'pattern="[a-z0-9]([a-z0-9_\\-]{0,30}[a-z0-9])?" maxlength="32"></label>'
         f'<label id="upload-files">{label} '
         f'<input type="file" name="files" multiple accept="{accept}"></label>'
         '<ul class="upload-chosen" aria-label="Chosen files"></ul>'
@@ -208,6 +211,8 @@ if (form && !form.dataset.ready) {
     if (!input.files.length) { say(['Choose one or more files first.']); return; }
     const body = new FormData();
     Array.from(input.files).forEach((f) => body.append('files', f, f.name));
+    const collection = form.querySelector('input[name=collection]').value.trim();
+    if (collection) body.append('collection', collection);
     say(['Uploading…']);
     let res, data;
     try {

@@ -13,12 +13,14 @@ from typing import Any
 
 from assistant.document_file import pdf_available
 from assistant.errors import AssistantError
+from assistant.registry import Collections, not_found
 from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
 from assistant.textguard import require_valid_unicode, unicode_problem
 from assistant.types import Answer, Citation, DocumentText
 from assistant.ui import render
+from index.collection_names import DEFAULT, check_name
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +55,49 @@ def document_texts(assistant: AssistantAPI, citations: Sequence[Citation]) -> di
 
 
 class Handlers:
-    """The UI's event handlers, bound to one way of getting the assistant."""
+    """The UI's event handlers, bound to one way of getting the assistant.
 
-    def __init__(self, get_assistant: Callable[[], AssistantAPI], settings: Settings) -> None:
+    ``collections`` (``assistant.registry``) opens the other collections; without it the UI
+    has only the default one. Each answer remembers its collection, so its citations open
+    in the documents it was answered from.
+    """
+
+    def __init__(
+        self,
+        get_assistant: Callable[[], AssistantAPI],
+        settings: Settings,
+        collections: Collections | None = None,
+    ) -> None:
         self.get_assistant = get_assistant
         self.settings = settings
+        self.collections = collections
+
+    def assistant(self, collection: str | None = None) -> AssistantAPI:
+        """The assistant of ``collection``; ``AssistantError`` for a bad or unknown name."""
+        name = check_name(collection)
+        if self.collections is not None:
+            return self.collections.get(name)
+        if name != DEFAULT:
+            raise not_found(name)
+        return self.get_assistant()
+
+    def collection_names(self) -> list[str]:
+        """The collections to offer in the selector (the default one when listing fails)."""
+        if self.collections is None:
+            return [DEFAULT]
+        try:
+            return self.collections.names()
+        except AssistantError:
+            log.warning("listing the collections failed", exc_info=True)
+            return [DEFAULT]
 
     def respond(
-        self, question: str, chat: ChatMessages, history: ChatMessages, turns: Turns
+        self,
+        question: str,
+        chat: ChatMessages,
+        history: ChatMessages,
+        turns: Turns,
+        collection: str | None = None,
     ) -> Iterator[tuple[ChatMessages, ChatMessages, Turns, str]]:
         """Stream one answer into the chat; the sources panel follows the finished answer.
 
@@ -84,7 +121,7 @@ class Handlers:
         pending = render.sources_placeholder("Looking for sources…")
         yield shown, history, turns, pending
         try:
-            assistant = self.get_assistant()
+            assistant = self.assistant(collection)
             for item in stream_answer(assistant, question, history):
                 if isinstance(item, Answer):
                     final = item
@@ -102,7 +139,8 @@ class Handlers:
             yield [*chat, error], history, turns, render.sources_placeholder()
             return
         turn = len(turns)
-        turns = [*turns, {"question": question, "answer": final.model_dump()}]
+        name = check_name(collection)
+        turns = [*turns, {"question": question, "answer": final.model_dump(), "collection": name}]
         history = [
             *history,
             {"role": "user", "content": question},
@@ -125,39 +163,52 @@ class Handlers:
             return None
         question = turns[turn]["question"]
         try:
-            assistant = self.get_assistant()
+            assistant = self.assistant(turns[turn].get("collection"))
             texts = document_texts(assistant, answer.citations)
             doc: DocumentText = assistant.document(cited.doc_id)
         except AssistantError as exc:
             sources = render.sources_html(answer, {}, turn, n, question)
             return sources, render.document_placeholder(scrub_paths(str(exc)))
         sources = render.sources_html(answer, texts, turn, n, question)
-        pdf_url = f"api/documents/{doc.doc_id}/file" if pdf_available(doc) else None
+        pdf_url = None
+        if pdf_available(doc):
+            name = check_name(turns[turn].get("collection"))
+            query = "" if name == DEFAULT else f"?collection={name}"
+            pdf_url = f"api/documents/{doc.doc_id}/file{query}"
         return sources, render.document_html(doc, answer.citations, n, pdf_url)
 
     def api_chat(
-        self, message: str, history: ChatMessages
-    ) -> Iterator[tuple[str, ChatMessages, list[dict]]]:
+        self, message: str, history: Any, collection: str | None = None
+    ) -> Iterator[tuple[str, Any, list[dict]]]:
         """Answer text with its [n] markers (streamed), history, and the citations as JSON.
 
+        The session's history belongs to one collection: naming another starts afresh.
         Raises ``AssistantError`` with a message safe to show.
         """
         require_valid_unicode(message or "", "question")
-        for item in stream_answer(self.get_assistant(), message or "", history or []):
+        name = check_name(collection or None)
+        turns = history.get("turns", []) if isinstance(history, dict) else []
+        if isinstance(history, dict) and history.get("collection") != name:
+            turns = []
+        state = {"collection": name, "turns": turns}
+        for item in stream_answer(self.assistant(name), message or "", turns):
             if isinstance(item, Answer):
-                history = [
-                    *(history or []),
-                    {"role": "user", "content": message},
-                    {"role": "assistant", "content": item.answer},
-                ]
-                yield item.answer, history, [c.model_dump() for c in item.citations]
+                state = {
+                    "collection": name,
+                    "turns": [
+                        *turns,
+                        {"role": "user", "content": message},
+                        {"role": "assistant", "content": item.answer},
+                    ],
+                }
+                yield item.answer, state, [c.model_dump() for c in item.citations]
             else:
-                yield item, history, []
+                yield item, state, []
 
-    def list_documents(self) -> tuple[list[list[str | int]], str]:
-        """Rows for the Documents table and a one-line summary."""
+    def list_documents(self, collection: str | None = None) -> tuple[list[list[str | int]], str]:
+        """Rows for the Documents table of one collection and a one-line summary."""
         try:
-            docs = self.get_assistant().documents()
+            docs = self.assistant(collection).documents()
         except AssistantError as exc:
             return [], render.error_markdown(scrub_paths(str(exc)))
         chunks = sum(d.chunks for d in docs)
