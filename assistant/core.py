@@ -78,7 +78,7 @@ class Assistant:
             from index.encoders import LazyEmbeddings
 
             embedder = LazyEmbeddings(self.settings)  # loads on the first embedding
-        self.embedder = embedder
+        self.embedder: Embedder = embedder
         idx = self.settings.index
         self.store = Store(
             self.settings.data_dir,

@@ -377,10 +377,10 @@ async def _streamed(
     finally:
         task.cancel()  # the client went away; the worker thread finishes on its own
     if "error" in result:
-        exc = result["error"]
-        if not isinstance(exc, AssistantError):
-            log.error("Streaming an OpenAI-style answer failed: %r", exc)
-        message = str(exc) if isinstance(exc, AssistantError) else "Something went wrong."
+        failure = result["error"]
+        if not isinstance(failure, AssistantError):
+            log.error("Streaming an OpenAI-style answer failed: %r", failure)
+        message = str(failure) if isinstance(failure, AssistantError) else "Something went wrong."
         yield _data({"error": {"message": message, "type": "server_error", "code": None}})
         yield "data: [DONE]\n\n"
         return

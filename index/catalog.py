@@ -34,7 +34,8 @@ def has_orphans(data_dir: Path, prefix: str, committed: dict[str, dict[str, Any]
         if found is None:
             return None
         for meta in found.values():
-            if committed.get(meta.get("doc_id"), {}).get("content_hash") != meta.get("doc_hash"):
+            doc = committed.get(str(meta.get("doc_id")), {})
+            if doc.get("content_hash") != meta.get("doc_hash"):
                 return True
     return False
 

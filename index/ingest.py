@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from assistant.errors import AssistantError, DocumentError
-from index.chunking import Chunk, TokenCounter, chunk_text
+from index.chunking import Chunk, chunk_text
 from index.loaders import LoadedDocument, discover, load
 from index.records import DocumentWrite
 from index.store import Store
@@ -29,8 +29,10 @@ _BAR_MIN_PAGES = 50  # a PDF this long shows a bar of pages read (when progress 
 
 
 class Embedder(Protocol):
-    identity: str
-    count_tokens: TokenCounter
+    @property
+    def identity(self) -> str: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
@@ -164,7 +166,7 @@ class PageBar:
 
     def __init__(self, name: str, progress: bool | None, min_pages: int = _BAR_MIN_PAGES) -> None:
         self.name, self.progress, self.min_pages = name, progress, min_pages
-        self.bar: object | None = None
+        self.bar: Any = None  # a tqdm bar once the document is long enough
 
     def update(self, done: int, total: int) -> None:
         if self.progress is False:
@@ -176,7 +178,7 @@ class PageBar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="page", desc=f"Reading {self.name}", leave=False)
-        self.bar.update(done - self.bar.n)  # type: ignore[attr-defined]
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -135,7 +135,7 @@ def _html_text(path: Path, markup: str) -> tuple[str, str | None, str | None, tu
         {"name": "date"},
         {"itemprop": "datePublished"},
     ):
-        tag = soup.find("meta", attrs=attrs)
+        tag = soup.find("meta", attrs=dict(attrs))
         if tag and tag.get("content"):
             date = str(tag["content"])[:10]
             break

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import DocumentError
 
@@ -122,7 +123,9 @@ def _empty_pages_warning(numbers: list[int]) -> str:
     return f"pages {page_list(numbers)} have no text layer (scanned images or blank pages)"
 
 
-def _read_pages(path: Path, progress: PageProgress | None) -> tuple[list[str], object, set[str]]:
+def _read_pages(
+    path: Path, progress: PageProgress | None
+) -> tuple[list[str], tuple[Any, Any], set[str]]:
     """The raw text of each page, read from the file one page at a time."""
     from pypdf import PdfReader
 

@@ -146,9 +146,9 @@ class Handlers:
             {"role": "user", "content": question},
             {"role": "assistant", "content": final.answer},
         ]
-        message = {"role": "assistant", "content": render.chat_markdown(final, turn)}
+        reply = {"role": "assistant", "content": render.chat_markdown(final, turn)}
         sources = render.sources_html(final, texts, turn, question=question)
-        yield [*chat, message], history, turns, sources
+        yield [*chat, reply], history, turns, sources
 
     def open_citation(self, turns: Turns, turn: int, n: int) -> tuple[str, str] | None:
         """Sources of answer ``turn`` with card ``n`` selected, and its document at the span.
