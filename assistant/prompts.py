@@ -1,6 +1,6 @@
 """Prompt templates as files, checked on load for exactly the variables the code fills in.
 
-The defaults live in the package folder ``assistant/prompts/``; ``Settings.prompts_dir``
+The defaults live in the top-level ``prompts/`` folder; ``Settings.prompts_dir``
 (``ASSISTANT_PROMPTS_DIR``) names a folder of your own files with the same names. A file
 missing from that folder falls back to the default, so one prompt can be changed alone.
 Templates use ``{name}`` placeholders; write ``{{`` and ``}}`` for literal braces.
@@ -13,10 +13,12 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+import prompts as _templates
 from assistant.errors import ConfigError
 
 log = logging.getLogger(__name__)
-DEFAULT_DIR = Path(__file__).with_name("prompts")
+# The top-level ``prompts/`` folder (a data-only package, so the wheel carries it).
+DEFAULT_DIR = Path(_templates.__file__).parent
 # Shorter instructions a 135M-parameter model follows (ASSISTANT_LLM=local).
 SMALL_PROMPTS = DEFAULT_DIR / "small"
 # File name -> the variables the code fills in; a template must use exactly these.

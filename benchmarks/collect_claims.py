@@ -40,7 +40,7 @@ def questions(per_article: int = 6, unanswerable: int = 2) -> list[tuple[str, st
 
 
 def main(out_path: str, prompts: str | None = None) -> None:
-    """``prompts``: a prompts folder (the default ``assistant/prompts`` for the long rules)."""
+    """``prompts``: a prompts folder (the default top-level ``prompts/`` for the long rules)."""
     data = Path(tempfile.mkdtemp())
     settings = Settings(data_dir=data, llm="local", prompts_dir=Path(prompts) if prompts else None)
     assistant = Assistant(settings)
