@@ -1,0 +1,44 @@
+"""The package's public names: ``from assistant import Assistant, Answer, Citation, Settings``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def test_the_public_names_are_the_real_classes() -> None:
+    from assistant import Answer, Assistant, Citation, Settings
+    from assistant.core import Assistant as CoreAssistant
+    from assistant.settings import Settings as RealSettings
+    from assistant.types import Answer as RealAnswer
+    from assistant.types import Citation as RealCitation
+
+    assert (Assistant, Settings, Answer, Citation) == (
+        CoreAssistant,
+        RealSettings,
+        RealAnswer,
+        RealCitation,
+    )
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    import assistant
+
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        assistant.Nope  # noqa: B018
+
+
+def test_importing_the_package_loads_nothing_heavy() -> None:
+    code = (
+        "import sys, assistant; "
+        "print(sorted(m for m in sys.modules if m in "
+        "{'assistant.core', 'chromadb', 'langchain_core', 'numpy', 'torch'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
