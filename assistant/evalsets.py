@@ -71,6 +71,8 @@ def load_items(path: Path) -> list[EvalItem]:
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form for keyword matching."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
