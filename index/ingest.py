@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +23,7 @@ _GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batche
 # questions need that lock to embed themselves, so while a large batch is ingested a question
 # waits for one slice (under a second on 2 cores), not for the whole group.
 _EMBED_SLICE = 32
+_LOOKUP_BATCH = 256  # files whose records are read from the store at once
 
 
 class Embedder(Protocol):
@@ -154,17 +155,9 @@ def _ingest(
     from tqdm import tqdm
 
     report = IngestReport()
-    store.repair()
     files, report.errors = discover(list(paths))
-    committed = store.committed()
     pending: list[_Pending] = []
-    for path in files:
-        try:
-            doc = load(path, max_bytes)
-        except DocumentError as exc:
-            report.errors.append(exc)
-            continue
-        old = committed.get(doc.doc_id)
+    for doc, old in _with_records(files, store, max_bytes, report):
         if old is not None and old.get("content_hash") == doc.content_hash:
             report.unchanged.append(doc.source)
             continue
@@ -206,6 +199,23 @@ def _ingest(
                 store.delete_document(doc_id)
                 report.removed.append(meta.get("source", doc_id))
     return report
+
+
+def _with_records(
+    files: list[Path], store: Store, max_bytes: int, report: IngestReport
+) -> Iterator[tuple[LoadedDocument, dict[str, object] | None]]:
+    """Each readable file with its committed record, looked up a batch of files at a time
+    (listing every record would cost O(index) per ingest)."""
+    for a in range(0, len(files), _LOOKUP_BATCH):
+        loaded = []
+        for path in files[a : a + _LOOKUP_BATCH]:
+            try:
+                loaded.append(load(path, max_bytes))
+            except DocumentError as exc:
+                report.errors.append(exc)
+        committed = store.committed_of([doc.doc_id for doc in loaded])
+        for doc in loaded:
+            yield doc, committed.get(doc.doc_id)
 
 
 def _embed_and_write(

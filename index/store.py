@@ -6,6 +6,7 @@ the chunking settings, so an index built with other settings is never mixed with
 Writes follow one order per document: units, then chunks, then the document record. The
 document record (with its content hash) is the commit: readers only use chunks whose hash
 matches a committed record, and ``repair`` deletes anything a crash left half-written.
+A fourth collection, ``-meta``, holds the writer lease and the change log (``index.lease``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from assistant.errors import StoreError
 from index.chroma_client import NoEmbedding, open_client
+from index.lease import ChangeLog, Lease
 from index.records import ChunkRecord, DocumentWrite
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,9 @@ class Store:
         self.chroma_url = chroma_url
         self._client = open_client(data_dir, chroma_url)
         self._open()
-        self.known_revision = self.revision_of(self.committed())
+        self.lease = Lease(self.meta, self._guard)
+        self.changes = ChangeLog(self.meta, self._guard)
+        self.known_seq = self.log_head()  # the change this store's Chroma view reflects
         self._system = getattr(self._client, "_system", None)
         self._retired: Any = None
         self._reloaded_at = 0.0
@@ -92,7 +96,8 @@ class Store:
         self._system = getattr(self._client, "_system", None)
         self._open()
         self._reloaded_at = time.monotonic()
-        self.known_revision = self.revision_of(self.committed())
+        self.lease.collection = self.changes.collection = self.meta
+        self.known_seq = self.log_head()
         in_use = {id(s._system) for s in _OPEN_STORES} | {id(s._retired) for s in _OPEN_STORES}
         if retired is not None and id(retired) not in in_use:
             retired.stop()
@@ -113,6 +118,9 @@ class Store:
                 f"{self.prefix}-units",
                 metadata={**meta, "hnsw:space": "cosine"},
                 embedding_function=ef,
+            )
+            self.meta = self._client.get_or_create_collection(
+                f"{self.prefix}-meta", metadata=meta, embedding_function=ef
             )
         except StoreError:
             raise
@@ -154,17 +162,37 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Hold the writer lock of this data dir: one ingest or removal at a time.
+        """Hold the writer lock of this index: one ingest or removal at a time, anywhere.
 
         ``repair`` deletes parts that no committed record owns, and the parts another writer
         has stored but not yet committed look exactly like that: two ingests at once (the
         CLI while the server ingests an upload) left documents committed without their
-        chunks. Readers never take this lock. It is a local file lock, so with a Chroma
-        server it covers the writers on this machine only.
+        chunks. Readers never take this lock. Two locks are taken: a file lock in the data
+        dir (instant between processes of this machine, released by the kernel when one
+        dies) and the lease record in the store (``index.lease``), which also covers
+        writers on other machines of a Chroma server. The lease's inherited intents tell
+        which documents a writer that died left half-written; those are repaired first.
         """
+        with self._file_lock():
+            carried, hint, first = self.lease.acquire()
+            try:
+                head = self.changes.head(max(hint, self.known_seq))
+                if head != self.known_seq:
+                    self.reload()  # write on top of what is stored, never a stale view
+                    self.known_seq = head
+                if first:
+                    self.repair()  # an index from before leases: look everywhere once
+                elif carried:
+                    self.repair_documents(carried)
+                yield
+            finally:
+                self.lease.release(self.known_seq)
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
         try:
             import fcntl
-        except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
+        except ImportError:  # pragma: no cover - not POSIX: the lease alone
             yield
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -175,18 +203,40 @@ class Store:
                 log.info("Waiting for another ingest into %s to finish...", self.location)
                 fcntl.flock(f, fcntl.LOCK_EX)
             try:
-                if self.revision_of(self.committed()) != self.known_revision:
-                    self.reload()  # write on top of what is on disk, never a stale view
                 yield
-                self.known_revision = self.revision_of(self.committed())
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
+
+    def log_head(self) -> int:
+        """The number of the last change recorded in the index's change log."""
+        return self.changes.head(self.changes.hint())
+
+    def _log(self, doc_ids: list[str]) -> None:
+        self.known_seq = self.changes.append(self.lease.owner, doc_ids, self.known_seq)
+
+    def _intend(self, doc_ids: list[str]) -> None:
+        """Record intents (when the lease is held) before writing any part of ``doc_ids``."""
+        if self.lease.gen:
+            self.lease.note(doc_ids, self.known_seq)
+
+    def _fence(self) -> None:
+        if self.lease.gen:
+            self.lease.check()
 
     # ----- reading -------------------------------------------------------------------------
 
     def committed(self) -> dict[str, dict[str, Any]]:
         """Document records by id (metadata only): the committed state of the index."""
         got = self._guard("listing documents", self.docs.get, include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def committed_of(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The committed records of ``doc_ids`` that exist (metadata only)."""
+        if not doc_ids:
+            return {}
+        got = self._guard(
+            "reading documents", self.docs.get, ids=list(doc_ids), include=["metadatas"]
+        )
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
     def document(self, doc_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -198,30 +248,36 @@ class Store:
         return got["documents"][0], dict(got["metadatas"][0] or {})
 
     def all_chunks(self, committed: dict[str, dict[str, Any]] | None = None) -> list[ChunkRecord]:
-        """Every chunk of a committed document, in document order."""
+        """Every chunk of a committed document, in document order (reads them all)."""
         committed = self.committed() if committed is None else committed
         got = self._guard("reading chunks", self.chunks.get, include=["documents", "metadatas"])
-        records = []
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-            doc = committed.get(meta["doc_id"])
-            if doc is None or doc.get("content_hash") != meta["doc_hash"]:
-                continue  # left over from an interrupted write: not visible
-            records.append(
-                ChunkRecord(
-                    chunk_id=cid,
-                    doc_id=meta["doc_id"],
-                    source=doc["source"],
-                    title=doc["title"],
-                    date=doc.get("date") or None,
-                    text=text,
-                    start=meta["start"],
-                    end=meta["end"],
-                    units=tuple(tuple(u) for u in json.loads(meta["units"])),
-                    sections=tuple(json.loads(meta.get("sections") or "[]")),
-                )
-            )
-        records.sort(key=lambda r: (r.doc_id, r.start))
-        return records
+        return _records(got, committed)
+
+    def chunks_of(self, committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
+        """The chunks of the documents in ``committed`` (their committed version only)."""
+        if not committed:
+            return []
+        got = self._guard(
+            "reading chunks",
+            self.chunks.get,
+            where={"doc_id": {"$in": list(committed)}},
+            include=["documents", "metadatas"],
+        )
+        return _records(got, committed)
+
+    def chunks_by_id(
+        self, chunk_ids: Sequence[str], committed: dict[str, dict[str, Any]]
+    ) -> dict[str, ChunkRecord]:
+        """The chunks of ``chunk_ids`` that exist and belong to a document in ``committed``."""
+        if not chunk_ids:
+            return {}
+        got = self._guard(
+            "reading chunks",
+            self.chunks.get,
+            ids=list(chunk_ids),
+            include=["documents", "metadatas"],
+        )
+        return {r.chunk_id: r for r in _records(got, committed)}
 
     def query_units(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest units as (unit id, cosine similarity)."""
@@ -255,7 +311,8 @@ class Store:
         then the old parts of changed documents are deleted. Few large writes are much faster
         than many small ones: each Chroma write is a transaction.
         """
-        committed = self.committed()
+        committed = self.committed_of([d.doc_id for d in docs])
+        self._intend([d.doc_id for d in docs])
         units: dict[str, list[Any]] = {
             "ids": [],
             "embeddings": [],
@@ -321,7 +378,9 @@ class Store:
             records["metadatas"].append({k: v for k, v in record.items() if v is not None})
         self._upsert("writing sentences", self.units, units)
         self._upsert("writing chunks", self.chunks, chunks)
+        self._fence()
         self._upsert("committing documents", self.docs, records)
+        self._log([d.doc_id for d in docs])
         for doc in docs:
             old = committed.get(doc.doc_id)
             if old is not None and old.get("content_hash") != doc.meta["content_hash"]:
@@ -342,8 +401,24 @@ class Store:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove a document: the record first (uncommit), then its parts."""
+        self._intend([doc_id])
+        self._fence()
         self._guard("deleting a document", self.docs.delete, ids=[doc_id])
+        self._log([doc_id])
         self._delete_parts(doc_id)
+
+    def repair_documents(self, doc_ids: Sequence[str]) -> None:
+        """Delete the parts of ``doc_ids`` that their committed record (if any) does not own.
+
+        What an interrupted writer's intents name (``Store.writing``); logged as a change,
+        since that writer may have committed some of them without logging it.
+        """
+        committed = self.committed_of(doc_ids)
+        for doc_id in doc_ids:
+            keep = committed.get(doc_id, {}).get("content_hash")
+            self._delete_parts(doc_id, keep_hash=keep)
+        log.info("Repaired %d documents an interrupted ingest was writing.", len(doc_ids))
+        self._log(list(doc_ids))
 
     def orphans(self) -> dict[tuple[str, str], tuple[int, int]]:
         """Parts no committed document owns: {(doc_id, doc_hash): (chunks, units)}.
@@ -380,3 +455,29 @@ class Store:
         """Changes whenever a document is added, changed or removed."""
         items = sorted((i, m.get("content_hash")) for i, m in committed.items())
         return hashlib.sha1(json.dumps(items).encode()).hexdigest()
+
+
+def _records(got: dict[str, Any], committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
+    """Chunks from a Chroma ``get``, in document order, less those no record in
+    ``committed`` owns (left over from an interrupted write: not visible)."""
+    records = []
+    for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        doc = committed.get(meta["doc_id"])
+        if doc is None or doc.get("content_hash") != meta["doc_hash"]:
+            continue
+        records.append(
+            ChunkRecord(
+                chunk_id=cid,
+                doc_id=meta["doc_id"],
+                source=doc["source"],
+                title=doc["title"],
+                date=doc.get("date") or None,
+                text=text,
+                start=meta["start"],
+                end=meta["end"],
+                units=tuple(tuple(u) for u in json.loads(meta["units"])),
+                sections=tuple(json.loads(meta.get("sections") or "[]")),
+            )
+        )
+    records.sort(key=lambda r: (r.doc_id, r.start))
+    return records
