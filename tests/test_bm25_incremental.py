@@ -14,10 +14,8 @@ import pytest
 from assistant.bm25 import BM25
 from assistant.lexical import terms
 
-WORDS = (
-    "river harbour orchard glacier market library canyon forge boat tree stone stall book "
-    "bird leader summit troop peace force minister army treaty vote law court"
-).split()
+_WORDS = "river harbour orchard glacier market library canyon forge boat tree stone stall book "
+WORDS = (_WORDS + "bird leader summit troop peace force minister army treaty vote law").split()
 
 
 def texts(rng: random.Random, n: int) -> list[str]:
