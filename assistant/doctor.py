@@ -237,7 +237,7 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
             if m["prefix"] == index_name(ident, chunk, unit):
                 store = Store(data, ident, chunk, unit, settings.chroma_url)
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
-                info.units = store.units.count()
+                info.units = store.unit_count()
                 stale = store.orphans().values()
                 info.orphan_chunks = sum(chunks for chunks, _ in stale)
                 info.orphan_units = sum(units for _, units in stale)

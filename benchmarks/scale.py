@@ -147,7 +147,10 @@ def measure(data: Path, questions: list[Any], code: Path, work: Path) -> dict:
                 rss_mb=round(mem["VmHWM"], 1),
                 rss_final_mb=round(mem["VmRSS"], 1),
             )
-            out.update(new_documents(client, url, data, code, work))
+            try:
+                out.update(new_documents(client, url, data, code, work))
+            except (AssertionError, subprocess.CalledProcessError) as exc:
+                out["new_document_error"] = str(exc)[-300:]  # reported, not hidden
     finally:
         proc.terminate()
         try:

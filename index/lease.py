@@ -158,6 +158,11 @@ class Lease:
         pending = sorted(set(json.loads(self._meta["pending"])) | set(doc_ids))
         self._write(pending=json.dumps(pending), seq=seq, expires=time.time() + self.ttl_s)
 
+    def done(self, doc_ids: Sequence[str], seq: int) -> None:
+        """Drop the intents of ``doc_ids``: written, committed and cleaned up."""
+        pending = sorted(set(json.loads(self._meta["pending"])) - set(doc_ids))
+        self._write(pending=json.dumps(pending), seq=seq, expires=time.time() + self.ttl_s)
+
     def check(self) -> None:
         """Raise ``StoreError`` unless this process still holds the lease (fencing)."""
         if self.lost or max(self._all(), default=0) != self.gen:

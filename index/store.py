@@ -1,9 +1,10 @@
-"""Chroma storage of documents, chunks and sentence units, named after what built them.
+"""Chroma storage of documents and chunks (with their sentences), named after what built them.
 
-Three collections share a prefix derived from the schema version, the embedding model and
-the chunking settings, so an index built with other settings is never mixed with this one.
+Collections share a prefix derived from the schema version, the embedding model and the
+chunking settings, so an index built with other settings is never mixed with this one.
+Sentence vectors travel inside their chunk's record (``index.sentence_vectors``).
 
-Writes follow one order per document: units, then chunks, then the document record. The
+Writes follow one order per document: chunks, then the document record. The
 document record (with its content hash) is the commit: readers only use chunks whose hash
 matches a committed record, and ``repair`` deletes anything a crash left half-written.
 A fourth collection, ``-meta``, holds the writer lease and the change log (``index.lease``).
@@ -25,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import StoreError
+from index import sentence_vectors
 from index.chroma_client import NoEmbedding, open_client
 from index.lease import ChangeLog, Lease
-from index.records import ChunkRecord, DocumentWrite
+from index.records import ChunkRecord, DocumentWrite, chunk_records
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 2  # 2: layout-aware units with sections (issue 17)
+SCHEMA_VERSION = 3  # 2: layout-aware units with sections (issue 17); 3: no -units (16)
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload
@@ -70,6 +72,7 @@ class Store:
         self.known_seq = self.log_head()  # the change this store's Chroma view reflects
         self._system = getattr(self._client, "_system", None)
         self._retired: Any = None
+        self._units = sentence_vectors.UnitCache()
         self._reloaded_at = 0.0
         _OPEN_STORES.add(self)
 
@@ -111,11 +114,6 @@ class Store:
             )
             self.chunks = self._client.get_or_create_collection(
                 f"{self.prefix}-chunks",
-                metadata={**meta, "hnsw:space": "cosine"},
-                embedding_function=ef,
-            )
-            self.units = self._client.get_or_create_collection(
-                f"{self.prefix}-units",
                 metadata={**meta, "hnsw:space": "cosine"},
                 embedding_function=ef,
             )
@@ -219,6 +217,10 @@ class Store:
         if self.lease.gen:
             self.lease.note(doc_ids, self.known_seq)
 
+    def _done(self, doc_ids: list[str]) -> None:
+        if self.lease.gen:
+            self.lease.done(doc_ids, self.known_seq)
+
     def _fence(self) -> None:
         if self.lease.gen:
             self.lease.check()
@@ -251,7 +253,7 @@ class Store:
         """Every chunk of a committed document, in document order (reads them all)."""
         committed = self.committed() if committed is None else committed
         got = self._guard("reading chunks", self.chunks.get, include=["documents", "metadatas"])
-        return _records(got, committed)
+        return self._read(got, committed)
 
     def chunks_of(self, committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
         """The chunks of the documents in ``committed`` (their committed version only)."""
@@ -263,7 +265,11 @@ class Store:
             where={"doc_id": {"$in": list(committed)}},
             include=["documents", "metadatas"],
         )
-        return _records(got, committed)
+        return self._read(got, committed)
+
+    def _read(self, got: dict[str, Any], committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
+        self._units.put(got["ids"], got["metadatas"])  # the answerer asks for them next
+        return chunk_records(got, committed)
 
     def chunks_by_id(
         self, chunk_ids: Sequence[str], committed: dict[str, dict[str, Any]]
@@ -277,48 +283,66 @@ class Store:
             ids=list(chunk_ids),
             include=["documents", "metadatas"],
         )
-        return {r.chunk_id: r for r in _records(got, committed)}
+        return {r.chunk_id: r for r in self._read(got, committed)}
 
     def query_units(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Nearest units as (unit id, cosine similarity)."""
-        count = self._guard("counting", self.units.count)
+        """Nearest sentences as (unit id, cosine similarity), best first.
+
+        Chunks are found by their own vectors (``n // 2`` of them, at least 10), then their
+        sentences are ranked against ``vector`` (``index.sentence_vectors``).
+        """
+        count = self._guard("counting", self.chunks.count)
         if count == 0:
             return []
         got = self._guard(
             "searching",
-            self.units.query,
+            self.chunks.query,
             query_embeddings=[vector.tolist()],
-            n_results=min(n, count),
-            include=["distances"],
+            n_results=min(max(n // 2, 10), count),
+            include=["metadatas"],
         )
-        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+        ids, metas = got["ids"][0], got["metadatas"][0]
+        self._units.put(ids, metas)
+        hits = []
+        for cid in ids:
+            vecs = self._units.get(cid)
+            if vecs is not None and len(vecs):
+                sims = sentence_vectors.cosines(vecs, vector)
+                hits.extend((f"{cid}/{j}", float(s)) for j, s in enumerate(sims))
+        hits.sort(key=lambda h: h[1], reverse=True)
+        return hits[:n]
 
     def unit_vectors(self, unit_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        got = self._guard(
-            "reading vectors", self.units.get, ids=list(unit_ids), include=["embeddings"]
-        )
-        return {
-            i: np.asarray(e, dtype=np.float32)
-            for i, e in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        """Vectors of sentences by unit id (``chunk_id/j``); unknown ids are left out."""
+        wanted = {u: u.rpartition("/") for u in unit_ids}
+        missing = sorted({c for c, _, _ in wanted.values() if self._units.get(c) is None})
+        if missing:
+            got = self._guard(
+                "reading vectors", self.chunks.get, ids=missing, include=["metadatas"]
+            )
+            self._units.put(got["ids"], got["metadatas"])
+        out = {}
+        for unit_id, (cid, _, j) in wanted.items():
+            vecs = self._units.get(cid)
+            if vecs is not None and j.isdigit() and int(j) < len(vecs):
+                out[unit_id] = vecs[int(j)]
+        return out
+
+    def unit_count(self) -> int:
+        """Sentences of the committed documents (as their records count them)."""
+        return sum(int(m.get("units", 0)) for m in self.committed().values())
 
     # ----- writing -------------------------------------------------------------------------
 
     def write_documents(self, docs: Sequence[DocumentWrite]) -> None:
         """Store documents so that a reader never sees one half-written (module docstring).
 
-        All units and chunks of the batch go first, then the document records (the commit),
+        All chunks of the batch go first, then the document records (the commit),
         then the old parts of changed documents are deleted. Few large writes are much faster
         than many small ones: each Chroma write is a transaction.
         """
         committed = self.committed_of([d.doc_id for d in docs])
         self._intend([d.doc_id for d in docs])
-        units: dict[str, list[Any]] = {
-            "ids": [],
-            "embeddings": [],
-            "metadatas": [],
-            "documents": [],
-        }
         chunks: dict[str, list[Any]] = {
             "ids": [],
             "embeddings": [],
@@ -338,20 +362,8 @@ class Store:
             for i, (start, end, spans) in enumerate(doc.chunks):
                 cid = f"{doc.doc_id}:{doc_hash[:12]}:{i}"
                 sections = list(doc.sections[i]) if i < len(doc.sections) else []
-                for j, (us, ue) in enumerate(spans):
-                    units["ids"].append(f"{cid}/{j}")
-                    units["embeddings"].append(doc.unit_vectors[row])
-                    units["documents"].append(doc.text[us:ue])
-                    units["metadatas"].append(
-                        {
-                            "doc_id": doc.doc_id,
-                            "doc_hash": doc_hash,
-                            "chunk_id": cid,
-                            "start": us,
-                            "end": ue,
-                        }
-                    )
-                    row += 1
+                vecs = doc.unit_vectors[row : row + len(spans)]
+                row += len(spans)
                 chunks["ids"].append(cid)
                 chunks["embeddings"].append(doc.chunk_vectors[i])
                 chunks["documents"].append(doc.text[start:end])
@@ -364,11 +376,14 @@ class Store:
                         "ord": i,
                         "units": json.dumps([list(s) for s in spans]),
                         "sections": json.dumps(sections),
+                        "unit_vecs": sentence_vectors.encode(vecs),
+                        "unit_dim": int(vecs.shape[1]) if len(vecs) else 0,
                     }
                 )
             record = {
                 **doc.meta,
                 "chunks": len(doc.chunks),
+                "units": len(doc.unit_vectors),
                 "chars": len(doc.text),
                 "indexed_at": now,
             }
@@ -376,7 +391,6 @@ class Store:
             records["embeddings"].append(np.ones(1, dtype=np.float32))
             records["documents"].append(doc.text)
             records["metadatas"].append({k: v for k, v in record.items() if v is not None})
-        self._upsert("writing sentences", self.units, units)
         self._upsert("writing chunks", self.chunks, chunks)
         self._fence()
         self._upsert("committing documents", self.docs, records)
@@ -385,6 +399,7 @@ class Store:
             old = committed.get(doc.doc_id)
             if old is not None and old.get("content_hash") != doc.meta["content_hash"]:
                 self._delete_parts(doc.doc_id, keep_hash=doc.meta["content_hash"])
+        self._done([d.doc_id for d in docs])
 
     def _upsert(self, what: str, collection: Any, batch: dict[str, list[Any]]) -> None:
         for a in range(0, len(batch["ids"]), _BATCH):
@@ -396,7 +411,6 @@ class Store:
         where: dict[str, Any] = {"doc_id": doc_id}
         if keep_hash is not None:
             where = {"$and": [{"doc_id": doc_id}, {"doc_hash": {"$ne": keep_hash}}]}
-        self._guard("deleting units", self.units.delete, where=where)
         self._guard("deleting chunks", self.chunks.delete, where=where)
 
     def delete_document(self, doc_id: str) -> None:
@@ -406,6 +420,7 @@ class Store:
         self._guard("deleting a document", self.docs.delete, ids=[doc_id])
         self._log([doc_id])
         self._delete_parts(doc_id)
+        self._done([doc_id])
 
     def repair_documents(self, doc_ids: Sequence[str]) -> None:
         """Delete the parts of ``doc_ids`` that their committed record (if any) does not own.
@@ -419,31 +434,29 @@ class Store:
             self._delete_parts(doc_id, keep_hash=keep)
         log.info("Repaired %d documents an interrupted ingest was writing.", len(doc_ids))
         self._log(list(doc_ids))
+        self._done(list(doc_ids))
 
     def orphans(self) -> dict[tuple[str, str], tuple[int, int]]:
-        """Parts no committed document owns: {(doc_id, doc_hash): (chunks, units)}.
+        """Parts no committed document owns: {(doc_id, doc_hash): (chunks, sentences)}.
 
         What a crash between writing parts and committing leaves behind; ``repair`` deletes
         exactly these, and ``assistant doctor`` reports them without touching anything.
         """
         committed = self.committed()
         stale: dict[tuple[str, str], tuple[int, int]] = {}
-        for collection, what in ((self.chunks, "checking chunks"), (self.units, "checking units")):
-            got = self._guard(what, collection.get, include=["metadatas"])
-            for m in got["metadatas"]:
-                if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]:
-                    key = (m["doc_id"], m["doc_hash"])
-                    chunks, units = stale.get(key, (0, 0))
-                    is_chunk = collection is self.chunks
-                    stale[key] = (chunks + is_chunk, units + (not is_chunk))
+        got = self._guard("checking chunks", self.chunks.get, include=["metadatas"])
+        for m in got["metadatas"]:
+            if committed.get(m["doc_id"], {}).get("content_hash") != m["doc_hash"]:
+                key = (m["doc_id"], m["doc_hash"])
+                chunks, units = stale.get(key, (0, 0))
+                stale[key] = (chunks + 1, units + len(json.loads(m.get("units") or "[]")))
         return stale
 
     def repair(self) -> int:
-        """Delete chunks and units that no committed document owns; returns how many chunks."""
+        """Delete chunks that no committed document owns; returns how many."""
         stale = self.orphans()
         for doc_id, doc_hash in stale:
             where = {"$and": [{"doc_id": doc_id}, {"doc_hash": doc_hash}]}
-            self._guard("repairing", self.units.delete, where=where)
             self._guard("repairing", self.chunks.delete, where=where)
         removed = sum(chunks for chunks, _ in stale.values())
         if stale:
@@ -455,29 +468,3 @@ class Store:
         """Changes whenever a document is added, changed or removed."""
         items = sorted((i, m.get("content_hash")) for i, m in committed.items())
         return hashlib.sha1(json.dumps(items).encode()).hexdigest()
-
-
-def _records(got: dict[str, Any], committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
-    """Chunks from a Chroma ``get``, in document order, less those no record in
-    ``committed`` owns (left over from an interrupted write: not visible)."""
-    records = []
-    for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-        doc = committed.get(meta["doc_id"])
-        if doc is None or doc.get("content_hash") != meta["doc_hash"]:
-            continue
-        records.append(
-            ChunkRecord(
-                chunk_id=cid,
-                doc_id=meta["doc_id"],
-                source=doc["source"],
-                title=doc["title"],
-                date=doc.get("date") or None,
-                text=text,
-                start=meta["start"],
-                end=meta["end"],
-                units=tuple(tuple(u) for u in json.loads(meta["units"])),
-                sections=tuple(json.loads(meta.get("sections") or "[]")),
-            )
-        )
-    records.sort(key=lambda r: (r.doc_id, r.start))
-    return records
