@@ -86,9 +86,14 @@ class Snapshot:
         return {d: self.docs[d].meta for d in ids if d in self.docs}
 
     def changed(
-        self, records: dict[str, dict[str, Any]], chunks: list[ChunkRecord], seq: int, gone: Any
+        self,
+        records: dict[str, dict[str, Any]],
+        chunks: list[tuple[str, int, str]],
+        seq: int,
+        gone: Any,
     ) -> Snapshot:
-        """A copy without the documents in ``gone`` and with ``chunks`` (of ``records``)."""
+        """A copy without the documents in ``gone`` and with ``chunks`` (doc id, position,
+        text) of the documents in ``records``."""
         rows = [
             r
             for d in gone
@@ -98,17 +103,19 @@ class Snapshot:
         bm25 = self.bm25.remove(rows)
         docs = {d: e for d, e in self.docs.items() if d not in gone}
         entries, firsts = list(self.entries), [int(x) for x in self.firsts]
-        by_doc: dict[str, list[ChunkRecord]] = {}
-        for c in chunks:
-            by_doc.setdefault(c.doc_id, []).append(c)
+        by_doc: dict[str, list[tuple[int, str]]] = {}
+        for doc_id, ordinal, text in chunks:
+            by_doc.setdefault(doc_id, []).append((ordinal, text))
         bags = []
         for doc_id, parts in by_doc.items():
-            parts.sort(key=lambda c: c.start)
+            parts.sort()
+            if [o for o, _ in parts] != list(range(len(parts))):
+                continue  # not all of it is there (being replaced): the next change brings it
             e = DocEntry(doc_id, records[doc_id], bm25.rows + len(bags), len(parts))
             docs[doc_id] = e
             entries.append(e)
             firsts.append(e.first)
-            bags.extend(terms(c.text) for c in parts)
+            bags.extend(terms(text) for _, text in parts)
         bm25 = bm25.add_terms(bags)
         return Snapshot(seq, bm25, docs, tuple(entries), np.asarray(firsts, dtype=np.int64))
 
@@ -162,10 +169,10 @@ class Searcher:
             batch[doc_id] = committed[doc_id]
             size += int(committed[doc_id].get("chunks", 1))
             if size >= _BUILD_BATCH:
-                snap = snap.changed(batch, self.store.chunks_of(batch), seq, ())
+                snap = snap.changed(batch, self.store.chunk_texts(batch), seq, ())
                 batch, size = {}, 0
         if batch:
-            snap = snap.changed(batch, self.store.chunks_of(batch), seq, ())
+            snap = snap.changed(batch, self.store.chunk_texts(batch), seq, ())
         self.snapshot = snap
 
     def refresh(self, force: bool = False) -> bool:
@@ -199,7 +206,7 @@ class Searcher:
                 and records.get(d, {}).get("content_hash") != snap.docs[d].meta["content_hash"]
             }
             new = {d: m for d, m in records.items() if d in gone or d not in snap.docs}
-            snap = snap.changed(new, self.store.chunks_of(new), seq, gone)
+            snap = snap.changed(new, self.store.chunk_texts(new), seq, gone)
             if snap.bm25.rows - snap.bm25.size > max(snap.bm25.size, 10_000):
                 self.rebuild()  # removed rows outnumber live ones: start afresh
             else:

@@ -271,6 +271,27 @@ class Store:
         self._units.put(got["ids"], got["metadatas"])  # the answerer asks for them next
         return chunk_records(got, committed)
 
+    def chunk_texts(self, committed: dict[str, dict[str, Any]]) -> list[tuple[str, int, str]]:
+        """(doc id, position, text) of the committed chunks of these documents.
+
+        Reads texts only: a chunk's id names its document, version and position, so the
+        metadata (with its sentence vectors, several KB a chunk) need not travel.
+        """
+        if not committed:
+            return []
+        got = self._guard(
+            "reading chunks",
+            self.chunks.get,
+            where={"doc_id": {"$in": list(committed)}},
+            include=["documents"],
+        )
+        out = []
+        for cid, text in zip(got["ids"], got["documents"], strict=True):
+            doc_id, digest, ordinal = cid.split(":")
+            if committed[doc_id].get("content_hash", "")[:12] == digest:
+                out.append((doc_id, int(ordinal), text))
+        return out
+
     def chunks_by_id(
         self, chunk_ids: Sequence[str], committed: dict[str, dict[str, Any]]
     ) -> dict[str, ChunkRecord]:
