@@ -243,8 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--data", type=Path, help="keep the store here (reused when it exists)")
     p.add_argument("--code", type=Path, default=ROOT, help="the source tree `serve` runs from")
+    p.add_argument("--out", type=Path, help="add the result to this JSON file (by chunks)")
+    p.add_argument("--plot", type=Path, help="draw --out's results into this PNG")
     args = p.parse_args(argv)
     result = run(args.chunks, args.questions, args.cache, args.code.resolve(), args.data)
+    if args.out:
+        saved = json.loads(args.out.read_text()) if args.out.exists() else {}
+        saved[str(args.chunks)] = result
+        args.out.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+        if args.plot:
+            from benchmarks.plots import plot_scale
+
+            plot_scale(saved, args.plot)
     if args.json:
         print(json.dumps(result))
     else:
