@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -26,19 +27,25 @@ from typing import Any
 from benchmarks.common import ROOT, SQUAD_JSON, machine
 
 TOKEN = "scale-benchmark-token"
-NEW_DOCS = {
-    "zorblat-bridge.txt": (
-        "The Zorblat bridge over the river Quenfor was opened in 1931 by mayor Elsa Trintwhistle. "
-        "It carries two tracks of the valley railway and a footpath. "
-        "Its central span is 212 metres long.",
-        "Who opened the Zorblat bridge?",
-    ),
-    "vashkir-lighthouse.txt": (
-        "The Vashkir lighthouse was first lit in 1887 by keeper Orrin Maldeveque. "
-        "Its lamp burned whale oil until 1921. The tower is painted in red and white bands.",
-        "Who first lit the Vashkir lighthouse?",
-    ),
-}
+
+
+def new_docs() -> dict[str, tuple[str, str]]:
+    """Two documents with facts found nowhere else, new on every run (so a kept store can be
+    measured again): file name -> (text, question that only it answers)."""
+    tag = "".join(random.choice("bcdfghjklmnpqrstvwxz") for _ in range(6))
+    return {
+        f"bridge-{tag}.txt": (
+            f"The Zorblat{tag} bridge over the river Quenfor was opened in 1931 by mayor Elsa "
+            "Trintwhistle. It carries two tracks of the valley railway and a footpath. "
+            "Its central span is 212 metres long.",
+            f"Who opened the Zorblat{tag} bridge?",
+        ),
+        f"lighthouse-{tag}.txt": (
+            f"The Vashkir{tag} lighthouse was first lit in 1887 by keeper Orrin Maldeveque. "
+            "Its lamp burned whale oil until 1921. The tower is painted in red and white bands.",
+            f"Who first lit the Vashkir{tag} lighthouse?",
+        ),
+    }
 
 
 def free_port() -> int:
@@ -162,7 +169,7 @@ def measure(data: Path, questions: list[Any], code: Path, work: Path) -> dict:
 
 def new_documents(client: Any, url: str, data: Path, code: Path, work: Path) -> dict:
     """Time until a new document is answerable: uploaded, then ingested by another process."""
-    (name, (text, question)), (name2, (text2, question2)) = NEW_DOCS.items()
+    (name, (text, question)), (name2, (text2, question2)) = new_docs().items()
     began = time.perf_counter()
     r = client.post(
         f"{url}/api/upload",

@@ -244,14 +244,13 @@ class Store(StoreWrites):
         Chunks are found by their own vectors (``n // 2`` of them, at least 10), then their
         sentences are ranked against ``vector`` (``index.sentence_vectors``).
         """
-        count = self._guard("counting", self.chunks.count)
-        if count == 0:
-            return []
+        # No count() first: it costs 11 ms at 100,000 chunks, and Chroma (1.5, local and
+        # server) returns what there is when asked for more results than it holds.
         got = self._guard(
             "searching",
             self.chunks.query,
             query_embeddings=[vector.tolist()],
-            n_results=min(max(n // 2, 10), count),
+            n_results=max(n // 2, 10),
             include=["metadatas"],
         )
         ids, metas = got["ids"][0], got["metadatas"][0]
