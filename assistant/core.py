@@ -189,7 +189,7 @@ class Assistant:
 
     def ensure_sample(self) -> bool:
         """Index the bundled sample article when the index is empty; True if it did."""
-        if self.store.committed():
+        if self.store.has_documents():
             return False
         log.info("The index is empty: ingesting the bundled sample article %s", SAMPLE_ARTICLE.name)
         report = self.ingest([SAMPLE_ARTICLE])

@@ -162,6 +162,7 @@ class Searcher:
         """Read every committed chunk afresh: at start, and when removals have piled up."""
         seq = self.store.log_head()  # first: changes made while reading are replayed after
         committed = self.store.committed()
+        trim_heap()
         snap = Snapshot(seq, BM25(), {}, (), np.zeros(0, dtype=np.int64))
         batch: dict[str, dict[str, Any]] = {}
         size = 0
@@ -171,9 +172,11 @@ class Searcher:
             if size >= _BUILD_BATCH:
                 snap = snap.changed(batch, self.store.chunk_texts(batch), seq, ())
                 batch, size = {}, 0
+                trim_heap()
         if batch:
             snap = snap.changed(batch, self.store.chunk_texts(batch), seq, ())
         self.snapshot = snap
+        trim_heap()
 
     def refresh(self, force: bool = False) -> bool:
         """Take in the changes committed since the snapshot; returns whether there were any.
@@ -265,6 +268,21 @@ class Searcher:
             Passage(found[c], max(0.0, min(1.0, dense.get(c, 0.0))), fused[c], r)
             for r, c in enumerate(hits)
         ]
+
+
+def trim_heap() -> None:
+    """Give memory freed after a large read back to the system (glibc only).
+
+    Reading every record of a large index through Chroma leaves hundreds of MB freed but
+    held by the C allocator's arenas (measured at 100,000 chunks: RSS 1,140 MB after the
+    build, about 600 MB of it free heap); ``malloc_trim`` returns it. Elsewhere a no-op.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class ChunkRows(Sequence[ChunkRecord]):

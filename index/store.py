@@ -164,6 +164,11 @@ class Store(StoreWrites):
         got = self._guard("listing documents", self.docs.get, include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
+    def has_documents(self) -> bool:
+        """Whether anything is committed (without reading every record)."""
+        got = self._guard("listing documents", self.docs.get, limit=1, include=[])
+        return bool(got["ids"])
+
     def committed_of(self, doc_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The committed records of ``doc_ids`` that exist (metadata only)."""
         if not doc_ids:
