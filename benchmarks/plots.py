@@ -97,6 +97,7 @@ def plot_scale(results: dict, out: Path) -> Path:
     a1.plot(n, [r["answer_p95_ms"] for r in rows], "s--", color="#0f766e", label="p95")
     a1.set_ylabel("answer latency, ms (HTTP)")
     a2.plot(n, [r["rss_mb"] for r in rows], "o-", color="#b45309", label="peak RSS")
+    a2.plot(n, [r["rss_final_mb"] for r in rows], "s--", color="#b45309", label="after answering")
     a2.set_ylabel("serving process, MB")
     for ax in (a1, a2):
         ax.set_xscale("log")
