@@ -180,6 +180,10 @@ class Lease:
             return
         try:
             self._write(released=True, pending="[]", seq=seq)
+        except StoreError as exc:  # what was written is committed; the lease just expires
+            log.warning(
+                "Releasing the writer lease failed (%s); it expires in %.0f s.", exc, self.ttl_s
+            )
         finally:
             self.gen = 0
 
