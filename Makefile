@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run test test-fast chromium lint bench startup load eval calibrate local-llm clean
+.PHONY: help install run test test-fast chromium lint bench bench-scale startup load eval calibrate local-llm clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,10 @@ lint: $(STAMP) ## ruff check and format check
 
 bench: $(STAMP) ## Speed: ingest/latency vs LangChain's tutorial, growth 1x-16x, start-up (docs/)
 	$(BIN)/python -m benchmarks
+
+bench-scale: $(STAMP) ## Scale: stores of 10,000 and 100,000 chunks, served and measured (docs/scale.*)
+	$(BIN)/python -m benchmarks.scale --chunks 10000 --out docs/scale.json
+	$(BIN)/python -m benchmarks.scale --chunks 100000 --out docs/scale.json --plot docs/scale.png
 
 startup: $(STAMP) ## Only the start-up part of make bench: CLI and serve vs the tutorial
 	$(BIN)/python -m benchmarks.startup

@@ -200,7 +200,7 @@ class Assistant:
 
     def ensure_sample(self) -> bool:
         """Index the bundled sample article when the default index is empty; True if it did."""
-        if self.collection != DEFAULT_COLLECTION or self.store.committed():
+        if self.collection != DEFAULT_COLLECTION or self.store.has_documents():
             return False
         log.info("The index is empty: ingesting the bundled sample article %s", SAMPLE_ARTICLE.name)
         report = self.ingest([SAMPLE_ARTICLE])

@@ -239,7 +239,7 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
             if base == index_name(ident, chunk, unit):
                 store = Store(data, ident, chunk, unit, settings.chroma_url, collection or None)
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
-                info.units = store.units.count()
+                info.units = store.unit_count()
                 stale = store.orphans().values()
                 info.orphan_chunks = sum(chunks for chunks, _ in stale)
                 info.orphan_units = sum(units for _, units in stale)

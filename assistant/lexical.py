@@ -1,20 +1,12 @@
-"""Tokenizing for lexical matching, and a BM25 index that stays fast at 100,000 chunks.
-
-BM25 weights are precomputed into a sparse document-term matrix, so a query is one sparse
-column slice and a sum: no Python loop over documents.
-"""
+"""Tokenizing for lexical matching: folding, stop words, stems (BM25 is in ``assistant.bm25``)."""
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections.abc import Sequence
 from functools import lru_cache
 
-import numpy as np
 import snowballstemmer
-from scipy import sparse
 
 STOPWORDS = frozenset(
     """
@@ -64,58 +56,10 @@ def terms(text: str) -> list[str]:
     return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
-class BM25:
-    """Okapi BM25 over a fixed list of texts."""
+def __getattr__(name: str) -> object:
+    """``BM25`` moved to ``assistant.bm25`` (incremental since issue 16); still importable here."""
+    if name == "BM25":
+        from assistant.bm25 import BM25
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.vocab: dict[str, int] = {}
-        rows, cols, counts = [], [], []
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        for i, text in enumerate(texts):
-            bag: dict[int, int] = {}
-            toks = terms(text)
-            lengths[i] = len(toks)
-            for tok in toks:
-                j = self.vocab.setdefault(tok, len(self.vocab))
-                bag[j] = bag.get(j, 0) + 1
-            rows.extend([i] * len(bag))
-            cols.extend(bag.keys())
-            counts.extend(bag.values())
-        n = len(texts)
-        shape = (n, max(len(self.vocab), 1))
-        tf = sparse.csr_matrix((np.asarray(counts, dtype=np.float32), (rows, cols)), shape=shape)
-        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=shape[1]).astype(np.float32)
-        self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        avg = float(lengths.mean()) if n else 1.0
-        norm = k1 * (1 - b + b * lengths / (avg or 1.0))
-        tf = tf.tocoo()
-        weights = tf.data * (k1 + 1) / (tf.data + norm[tf.row]) * self.idf[tf.col]
-        self.matrix = sparse.csc_matrix((weights, (tf.row, tf.col)), shape=shape)
-        self.size = n
-
-    def idf_of(self, term: str) -> float:
-        """IDF of a term; unseen terms get the highest possible weight."""
-        j = self.vocab.get(term)
-        return (
-            float(self.idf[j])
-            if j is not None
-            else math.log1p(self.size + 0.5)
-            if self.size
-            else 1.0
-        )
-
-    def scores(self, query: str) -> np.ndarray:
-        cols = [self.vocab[t] for t in terms(query) if t in self.vocab]
-        if not cols or not self.size:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
-
-    def top(self, query: str, n: int) -> list[tuple[int, float]]:
-        """Best ``n`` (index, score) pairs with a positive score."""
-        scores = self.scores(query)
-        n = min(n, int((scores > 0).sum()))
-        if n == 0:
-            return []
-        idx = np.argpartition(-scores, n - 1)[:n]
-        idx = idx[np.argsort(-scores[idx])]
-        return [(int(i), float(scores[i])) for i in idx]
+        return BM25
+    raise AttributeError(name)

@@ -81,3 +81,32 @@ def plot_risk_coverage(points: list[dict[str, float]], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_scale(results: dict, out: Path) -> Path:
+    """Answer latency and serving memory against the number of chunks (benchmarks.scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(results.values(), key=lambda r: r["chunks"])
+    n = [r["chunks"] for r in rows]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a1.plot(n, [r["answer_p50_ms"] for r in rows], "o-", color="#0f766e", label="p50")
+    a1.plot(n, [r["answer_p95_ms"] for r in rows], "s--", color="#0f766e", label="p95")
+    a1.set_ylabel("answer latency, ms (HTTP)")
+    a2.plot(n, [r["rss_mb"] for r in rows], "o-", color="#b45309", label="peak RSS")
+    a2.plot(n, [r["rss_final_mb"] for r in rows], "s--", color="#b45309", label="after answering")
+    a2.set_ylabel("serving process, MB")
+    for ax in (a1, a2):
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in the index")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("assistant serve against index size (benchmarks.scale)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -27,9 +27,9 @@ def read_committed(data_dir: Path, prefix: str) -> dict[str, dict[str, Any]] | N
 
 
 def has_orphans(data_dir: Path, prefix: str, committed: dict[str, dict[str, Any]]) -> bool | None:
-    """Whether chunks or units exist that no committed record owns (what ``Store.repair``
-    deletes), or None if unsure."""
-    for part in ("chunks", "units"):
+    """Whether chunks exist that no committed record owns (left by a writer that died before
+    its commit), or None if unsure."""
+    for part in ("chunks",):
         found = read_metadata(data_dir, f"{prefix}-{part}")
         if found is None:
             return None

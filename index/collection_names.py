@@ -1,8 +1,8 @@
 """Named collections of one store: the naming rule and how a name maps to Chroma collections.
 
 A data dir (or a Chroma server) holds the default collection, today's index with its
-``idx-<hash>-docs|chunks|units`` Chroma collections, and any number of named ones, stored as
-``idx-<hash>.<name>-docs|chunks|units``. The name goes into Chroma collection names and
+``idx-<hash>-docs|chunks|meta`` Chroma collections, and any number of named ones, stored as
+``idx-<hash>.<name>-docs|chunks|meta``. The name goes into Chroma collection names and
 upload folder names, so it is checked against one strict rule before it is used anywhere; a
 ``.`` can never be part of it, which keeps the mapping back from Chroma names unambiguous.
 """
@@ -22,7 +22,7 @@ NAME_RULE = (
     "letter or digit"
 )
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,30}[a-z0-9])?")
-_PARTS = ("-docs", "-chunks", "-units")
+_PARTS = ("-docs", "-chunks", "-meta")
 
 
 def check_name(name: object) -> str:

@@ -6,7 +6,7 @@ import bisect
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ _GROUP_UNITS = 4096  # embed many documents together: full, length-sorted batche
 # waits for one slice (under a second on 2 cores), not for the whole group.
 _EMBED_SLICE = 32
 _BAR_MIN_PAGES = 50  # a PDF this long shows a bar of pages read (when progress is on)
+_LOOKUP_BATCH = 256  # files whose records are read from the store at once
 
 
 class Embedder(Protocol):
@@ -198,20 +199,9 @@ def _ingest(
     from tqdm import tqdm
 
     report = IngestReport()
-    store.repair()
     files, report.errors = discover(list(paths))
-    committed = store.committed()
     pending: list[_Pending] = []
-    for path in files:
-        pages = PageBar(path.name, progress)
-        try:
-            doc = load(path, max_bytes, pages.update)
-        except DocumentError as exc:
-            report.errors.append(exc)
-            continue
-        finally:
-            pages.close()
-        old = committed.get(doc.doc_id)
+    for doc, old in _with_records(files, store, max_bytes, report, progress):
         if old is not None and old.get("content_hash") == doc.content_hash:
             report.unchanged.append(doc.source)
             continue
@@ -254,6 +244,30 @@ def _ingest(
                 store.delete_document(doc_id)
                 report.removed.append(meta.get("source", doc_id))
     return report
+
+
+def _with_records(
+    files: list[Path],
+    store: Store,
+    max_bytes: int,
+    report: IngestReport,
+    progress: bool | None = None,
+) -> Iterator[tuple[LoadedDocument, dict[str, object] | None]]:
+    """Each readable file with its committed record, looked up a batch of files at a time
+    (listing every record would cost O(index) per ingest)."""
+    for a in range(0, len(files), _LOOKUP_BATCH):
+        loaded = []
+        for path in files[a : a + _LOOKUP_BATCH]:
+            pages = PageBar(path.name, progress)
+            try:
+                loaded.append(load(path, max_bytes, pages.update))
+            except DocumentError as exc:
+                report.errors.append(exc)
+            finally:
+                pages.close()
+        committed = store.committed_of([doc.doc_id for doc in loaded])
+        for doc in loaded:
+            yield doc, committed.get(doc.doc_id)
 
 
 def _embed_and_write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,3 +56,31 @@ class DocumentWrite:
     unit_vectors: np.ndarray  # one row per unit, in chunk order
     sections: Sequence[Sequence[str]] = ()  # per chunk, the section of each unit
     pages: Sequence[tuple[int, Sequence[int]]] = ()  # per chunk, (first page, page breaks)
+
+
+def chunk_records(got: dict[str, Any], committed: dict[str, dict[str, Any]]) -> list[ChunkRecord]:
+    """Chunks from a Chroma ``get``, in document order, less those no record in
+    ``committed`` owns (left over from an interrupted write: not visible)."""
+    records = []
+    for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        doc = committed.get(meta["doc_id"])
+        if doc is None or doc.get("content_hash") != meta["doc_hash"]:
+            continue
+        records.append(
+            ChunkRecord(
+                chunk_id=cid,
+                doc_id=meta["doc_id"],
+                source=doc["source"],
+                title=doc["title"],
+                date=doc.get("date") or None,
+                text=text,
+                start=meta["start"],
+                end=meta["end"],
+                units=tuple(tuple(u) for u in json.loads(meta["units"])),
+                sections=tuple(json.loads(meta.get("sections") or "[]")),
+                page=int(meta.get("page") or 0),
+                page_breaks=tuple(json.loads(meta.get("page_breaks") or "[]")),
+            )
+        )
+    records.sort(key=lambda r: (r.doc_id, r.start))
+    return records

@@ -47,7 +47,7 @@ def test_missing_name_is_the_default_collection() -> None:
 def test_default_keeps_todays_chroma_names_and_others_map_back() -> None:
     base = "idx-0123456789ab"
     assert store_prefix(base, DEFAULT) == base  # existing data dirs keep working
-    assert chroma_names(base, DEFAULT) == [f"{base}-docs", f"{base}-chunks", f"{base}-units"]
+    assert chroma_names(base, DEFAULT) == [f"{base}-docs", f"{base}-chunks", f"{base}-meta"]
     stored = [n for c in ("faq", "x-docs", "hr_2") for n in chroma_names(base, c)]
     stored += chroma_names(base, DEFAULT) + chroma_names("idx-other", "elsewhere")
     assert names_from(stored, base) == ["faq", "hr_2", "x-docs"]

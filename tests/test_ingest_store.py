@@ -60,7 +60,7 @@ def test_sync_and_remove_drop_documents(tmp_path: Path, corpus: Path) -> None:
     assert report.removed == ["beta.md"]
     assert [d.source for d in assistant.documents()] == ["alpha.txt"]
     assert remove(["alpha.txt"], assistant.store) == ["alpha.txt"]
-    assert assistant.documents() == [] and assistant.store.units.count() == 0
+    assert assistant.documents() == [] and assistant.store.chunks.count() == 0
 
 
 def test_bad_file_is_reported_and_others_indexed(tmp_path: Path, corpus: Path) -> None:
