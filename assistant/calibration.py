@@ -24,6 +24,7 @@ SENTENCE_FEATURES = (
     "prev_lexical",
     "type_ok",
     "novel",
+    "focus_ok",
     "rel_dense",
     "rel_lexical",
 )
@@ -67,7 +68,7 @@ class Calibration:
     """Weights of both models and the thresholds that grade the answer."""
 
     sentence_coef: list[float] = field(
-        default_factory=lambda: [1.0, 4.0, 0.2, 0.0, 2.0, 0.0, 3.0, 3.0]
+        default_factory=lambda: [1.0, 4.0, 0.2, 0.0, 2.0, 0.0, 1.0, 3.0, 3.0]
     )
     sentence_intercept: float = -5.0
     answer_coef: list[float] = field(default_factory=lambda: [0.0] * len(ANSWER_FEATURES))

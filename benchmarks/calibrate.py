@@ -101,6 +101,10 @@ def main() -> None:
     from benchmarks.common import SQUAD_CORPUS, SQUAD_JSON, temp_assistant
     from index.embeddings import SentenceEmbeddings
 
+    try:
+        Calibration.load()
+    except ValueError:  # fitted for other features: the assistant needs a loadable file first
+        Calibration().save()
     assistant = temp_assistant([SQUAD_CORPUS], SentenceEmbeddings())
     rows = collect(assistant, load_items(SQUAD_JSON))
     cal = fit(rows, assistant.extractive)

@@ -6,22 +6,48 @@ import json
 
 import pytest
 
-from assistant.answer_types import answer_type_ok
+from assistant.answer_types import answer_type_ok, focus_ok
 from assistant.calibration import (
     ANSWER_FEATURES,
     CALIBRATION_FILE,
     SENTENCE_FEATURES,
     Calibration,
 )
-from assistant.extractive import novel_share
+from assistant.demonyms import demonym_words
+from assistant.extractive import novel_share, question_terms
 from assistant.lexical import terms
 
 
 def test_stemming_is_snowball_not_an_alias_table() -> None:
     assert terms("opposed opposing") == ["oppos", "oppos"]
     assert terms("countries country") == ["countri", "countri"]
-    # No hand-made aliases: a demonym is not rewritten to its country.
-    assert terms("British") == ["british"]
+    assert terms("leaders people") == ["leader", "peopl"]  # no synonym table either
+
+
+def test_demonyms_come_from_the_country_data() -> None:
+    words = demonym_words()
+    assert len(words) > 150  # every country countryinfo knows with a one-word demonym
+    assert words["irish"] == "ireland"
+    assert words["british"] == "britain"  # from the alternative spelling "Great Britain"
+    assert words["dutch"] == "netherlands"  # a one-word name needs no shared letters
+    assert words["french"] == "france"  # shared with Mayotte: the closer name wins
+    assert words["korean"] == "korea"  # "South Korean" -> "South Korea"
+    assert "english" not in words  # not a country of the data: left alone
+
+
+def test_demonyms_match_their_country_in_terms() -> None:
+    assert terms("Ireland") == terms("Irish")
+    assert terms("Australians") == terms("Australia")
+    assert terms("British Prime Minister") == terms("Britain prime minister")
+    assert terms("Irish") != terms("British")
+
+
+def test_corpus_words_are_not_asked_about() -> None:
+    q = "Who is the British prime minister mentioned in the article?"
+    passage = "British Prime Minister Keir Starmer spoke."
+    assert question_terms(q, [passage]) == set(terms("British prime minister"))
+    # ...unless the documents use them: then they may be what is asked.
+    assert "articl" in question_terms("Which article covers fees?", ["Article 5 covers fees."])
 
 
 def test_novel_share_separates_restating_from_answering() -> None:
@@ -35,6 +61,11 @@ def test_answer_type() -> None:
     assert answer_type_ok("How many leaders came?", "30 leaders attended.")
     assert not answer_type_ok("How many leaders came?", "Leaders attended.")
     assert answer_type_ok("When did it start?", "It started in 1967.")
+    # The thing counted is a separate, softer signal: "people" are counted as "leaders".
+    assert answer_type_ok("How many people came?", "It was attended by 30 leaders.")
+    assert not focus_ok("How many people came?", set(terms("attended by 30 leaders")))
+    assert focus_ok("How many troops came?", set(terms("30,000 troops came")))
+    assert focus_ok("Who came?", set())
 
 
 def test_shipped_calibration_matches_the_features() -> None:
