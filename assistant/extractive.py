@@ -125,6 +125,7 @@ class ExtractiveAnswerer:
             chunk_lexical = sum(w for t, w in weights.items() if t in chunk_terms) / total
             missing = max((w for t, w in weights.items() if t not in chunk_terms), default=0.0)
             prev_dense = prev_lexical = 0.0
+            prev_present: set[str] = set()
             heading_terms: dict[str, frozenset[str]] = {}
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
@@ -137,6 +138,10 @@ class ExtractiveAnswerer:
                     heading_terms[section] = frozenset(terms(section))
                 present = set(terms(text)) | heading_terms[section]
                 lexical = sum(w for t, w in weights.items() if t in present) / total
+                # A sentence that refers back ("Romania and Bulgaria rejected the plan") is
+                # about what the one before it names: what the pair adds over the sentence.
+                pair = present | prev_present
+                pair_gain = sum(w for t, w in weights.items() if t in pair) / total - lexical
                 feats = [
                     dense,
                     lexical,
@@ -145,6 +150,7 @@ class ExtractiveAnswerer:
                     float(answer_type_ok(question, text)),
                     float(novel(question, text)),
                     float(focus_ok(question, present)),
+                    pair_gain,
                 ]
                 out.append(
                     Candidate(
@@ -161,7 +167,7 @@ class ExtractiveAnswerer:
                         heading=heading_terms[section],
                     )
                 )
-                prev_dense, prev_lexical = dense, lexical
+                prev_dense, prev_lexical, prev_present = dense, lexical, present
         # How each sentence compares with the best one for this question: a sentence is the
         # answer relative to the others, whatever the document's overall similarity level.
         best_dense = max(c.features[0] for c in out)
@@ -252,13 +258,20 @@ class ExtractiveAnswerer:
     answerability = confidence  # the name this had before answers were graded
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        ranked = self.candidates(question, passages)
+        return self.answer_ranked(question, self.candidates(question, passages))
+
+    def answer_ranked(self, question: str, ranked: list[Candidate]) -> Answer:
+        """The answer from already scored candidates (``candidates``), so an evaluation
+        that has them can decide again under another calibration without searching again."""
         # A question none of whose terms occurs in the passages ("Hello", "What now?") has
         # nothing to match; quoting the nearest text would answer a question nobody asked.
         if not ranked or not self._has_subject(question, ranked):
             return self._abstain(question, ranked, 0.0)
-        confidence = self.confidence(question, ranked)
-        if confidence < self.threshold:
+        features = self.answer_features(question, ranked)
+        confidence = self.calibration.probability(features)
+        # Refuse only when the documents lack what is asked; a best sentence that is merely
+        # worded unlike the question is given, marked uncertain.
+        if self.calibration.presence(features) < self.threshold:
             return self._abstain(question, ranked, confidence)
         picked = self.pick(question, ranked)
         lead_doc = picked[0].passage.chunk.doc_id
@@ -266,7 +279,7 @@ class ExtractiveAnswerer:
         picked.sort(key=lambda c: (c.passage.chunk.doc_id != lead_doc, c.passage.rank, c.start))
         citations = [_citation(n, c, True) for n, c in enumerate(picked, 1)]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(picked, 1))
-        uncertain = confidence < max(self.calibration.uncertain_below, self.threshold)
+        uncertain = confidence < self.calibration.uncertain_below
         if uncertain:
             text = f"The closest the documents come is: {text}"
         return Answer(

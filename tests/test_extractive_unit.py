@@ -10,8 +10,10 @@ from assistant.answer_types import answer_type_ok, focus_ok
 from assistant.calibration import (
     ANSWER_FEATURES,
     CALIBRATION_FILE,
+    REFUSAL_FEATURES,
     SENTENCE_FEATURES,
     Calibration,
+    refusal_inputs,
 )
 from assistant.demonyms import demonym_words
 from assistant.extractive import novel_share, question_terms
@@ -87,3 +89,33 @@ def test_probability_is_bounded() -> None:
     cal = Calibration(answer_coef=[100.0] * len(ANSWER_FEATURES))
     assert cal.probability([1.0] * len(ANSWER_FEATURES)) == pytest.approx(1.0)
     assert cal.probability([-1.0] * len(ANSWER_FEATURES)) == pytest.approx(0.0)
+
+
+def test_refusal_sees_only_what_the_documents_lack() -> None:
+    """The refusal model's inputs are absence signals: how a question is worded (its
+    question word) or how well the best sentence scores cannot make it refuse."""
+    assert set(REFUSAL_FEATURES) <= set(ANSWER_FEATURES)
+    assert not {"score", "margin", "dense", "lexical"} & set(REFUSAL_FEATURES)
+    assert not any(name.startswith("asks_") for name in REFUSAL_FEATURES)
+    cal = Calibration(
+        answer_coef=[1.0] * len(ANSWER_FEATURES), refusal_coef=[1.0] * len(REFUSAL_FEATURES)
+    )
+    base = [0.5] * len(ANSWER_FEATURES)
+    reworded = list(base)
+    for name in ("score", "asks_what", "asks_how", "margin"):
+        reworded[ANSWER_FEATURES.index(name)] = -3.0
+    assert cal.presence(reworded) == cal.presence(base)
+    assert cal.probability(reworded) < cal.probability(base)
+    missing = list(base)
+    missing[ANSWER_FEATURES.index("window_missing_max")] = -3.0
+    assert cal.presence(missing) < cal.presence(base)
+    assert refusal_inputs(base) == [0.5] * len(REFUSAL_FEATURES)
+
+
+def test_calibration_fitted_without_a_refusal_model_is_refused(tmp_path) -> None:
+    cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    cal["refusal_coef"] = cal["refusal_coef"][:-1]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cal))
+    with pytest.raises(ValueError, match="other features"):
+        Calibration.load(path)
