@@ -275,8 +275,18 @@ class ExtractiveAnswerer:
             return self._abstain(question, ranked, confidence)
         picked = self.pick(question, ranked)
         lead_doc = picked[0].passage.chunk.doc_id
-        # Readable order: the best document first, each document's sentences in text order.
-        picked.sort(key=lambda c: (c.passage.chunk.doc_id != lead_doc, c.passage.rank, c.start))
+        # Readable order: the best sentence first (it is the answer: "Which Australian leader"
+        # must not open with the Irish sentence before it), then the best document's other
+        # sentences in text order (a restated premise before the sentence that answers it).
+        best = picked[0]
+        picked.sort(
+            key=lambda c: (
+                c is not best,
+                c.passage.chunk.doc_id != lead_doc,
+                c.passage.rank,
+                c.start,
+            )
+        )
         citations = [_citation(n, c, True) for n, c in enumerate(picked, 1)]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(picked, 1))
         uncertain = confidence < self.calibration.uncertain_below
