@@ -81,6 +81,12 @@ def question_terms(question: str, chunk_texts: list[str]) -> set[str]:
     return found
 
 
+def _is_label(text: str) -> bool:
+    """One word and no closing punctuation: a label or term, not a sentence."""
+    words = text.split()
+    return len(words) == 1 and not words[0].endswith((".", "!", "?", ":"))
+
+
 def novel_share(question_terms: set[str], sentence: str) -> float:
     """Share of the sentence's content terms the question does not contain.
 
@@ -126,6 +132,7 @@ class ExtractiveAnswerer:
             missing = max((w for t, w in weights.items() if t not in chunk_terms), default=0.0)
             prev_dense = prev_lexical = 0.0
             prev_present: set[str] = set()
+            label: frozenset[str] = frozenset()
             heading_terms: dict[str, frozenset[str]] = {}
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
@@ -136,7 +143,13 @@ class ExtractiveAnswerer:
                 section = c.sections[j] if j < len(c.sections) else ""
                 if section not in heading_terms:
                     heading_terms[section] = frozenset(terms(section))
-                present = set(terms(text)) | heading_terms[section]
+                # A lone word on its own line ("operator", "www-data" in an HTML definition
+                # list) labels what follows, like a heading; it is not itself an answer.
+                if _is_label(text):
+                    label = frozenset(terms(text))
+                    prev_present = set(label)
+                    continue
+                present = set(terms(text)) | heading_terms[section] | label
                 lexical = sum(w for t, w in weights.items() if t in present) / total
                 # A sentence that refers back ("Romania and Bulgaria rejected the plan") is
                 # about what the one before it names: what the pair adds over the sentence.

@@ -16,7 +16,7 @@ from assistant.calibration import (
     refusal_inputs,
 )
 from assistant.demonyms import demonym_words
-from assistant.extractive import novel_share, question_terms
+from assistant.extractive import _is_label, novel_share, question_terms
 from assistant.lexical import terms
 
 
@@ -119,3 +119,9 @@ def test_calibration_fitted_without_a_refusal_model_is_refused(tmp_path) -> None
     path.write_text(json.dumps(cal))
     with pytest.raises(ValueError, match="other features"):
         Calibration.load(path)
+
+
+def test_a_lone_word_labels_what_follows_and_is_not_an_answer() -> None:
+    assert _is_label("operator") and _is_label("www-data")
+    assert not _is_label("Yes.") and not _is_label("It had uid 37.")
+    assert not _is_label("git stash list")  # a command line is quotable
