@@ -181,6 +181,8 @@ class ExtractiveAnswerer:
                     )
                 )
                 prev_dense, prev_lexical, prev_present = dense, lexical, present
+        if not out:  # only labels: nothing to quote
+            return []
         # How each sentence compares with the best one for this question: a sentence is the
         # answer relative to the others, whatever the document's overall similarity level.
         best_dense = max(c.features[0] for c in out)

@@ -125,3 +125,15 @@ def test_a_lone_word_labels_what_follows_and_is_not_an_answer() -> None:
     assert _is_label("operator") and _is_label("www-data")
     assert not _is_label("Yes.") and not _is_label("It had uid 37.")
     assert not _is_label("git stash list")  # a command line is quotable
+
+
+@pytest.mark.integration
+def test_a_document_of_labels_only_is_refused_not_an_error(embedder, tmp_path) -> None:
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    (tmp_path / "words.txt").write_text("Alpha\n\nBeta\n\nGamma\n", encoding="utf-8")
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert assistant.ingest([tmp_path / "words.txt"], progress=False).ok
+    answer = assistant.answer("What is Beta?")
+    assert answer.abstained and not answer.citations
