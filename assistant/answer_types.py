@@ -75,16 +75,21 @@ def focus_term(question: str) -> str | None:
 
 
 def answer_type_ok(question: str, sentence: str) -> bool:
-    """Whether the sentence can answer this kind of question.
-
-    A "how many" question needs a number, a "when" question a time, and a question about a
-    specific thing ("how many troops", "what is the budget of") needs that thing mentioned.
-    """
-    focus = focus_term(question)
-    if focus is not None and focus not in terms(sentence):
-        return False
+    """Whether the sentence can answer this kind of question: a "how many" question needs a
+    number, a "when" question a time (the thing asked about is ``focus_ok``)."""
     if _NUMBER_Q.search(question):
         return bool(_HAS_NUMBER.search(sentence))
     if _DATE_Q.search(question):
         return bool(_HAS_DATE.search(sentence))
     return True
+
+
+def focus_ok(question: str, sentence_terms: set[str]) -> bool:
+    """Whether a sentence mentions the specific thing a "how many troops" or "what is the
+    budget of" question asks about (true when the question names none).
+
+    A separate signal from the answer's kind: "How many people came?" is answered by
+    "attended by 30 leaders", which has the number but not the word.
+    """
+    focus = focus_term(question)
+    return focus is None or focus in sentence_terms

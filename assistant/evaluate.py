@@ -17,9 +17,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.condense import condense
 from assistant.evalsets import EvalItem, cites_evidence, fold, keywords_match
+
+if TYPE_CHECKING:
+    from assistant.retrieval import Passage
+    from assistant.types import Answer
 
 METRICS = {
     "recall_at_k": "Retrieval recall@k",
@@ -105,15 +110,33 @@ class Tally:
         self.graded: list[tuple[float, bool, bool]] = []
 
     def add(self, assistant, item: EvalItem, texts: dict[str, str]) -> None:
+        """Ask ``item`` through the whole pipeline (``assistant.answer``), timed, and count it."""
         began = time.perf_counter()
         answer = assistant.answer(item.question, item.history)
-        self.latencies.append((time.perf_counter() - began) * 1000)
-        self.n += 1
+        latency = (time.perf_counter() - began) * 1000
+        passages = None
         if item.answerable:  # after timing: this search reuses the cached question vector
             passages = assistant.searcher.search(condense(item.question, item.history), self.k)
+        self.record(assistant, item, answer, passages, texts, latency)
+
+    def record(
+        self,
+        assistant,
+        item: EvalItem,
+        answer: Answer,
+        passages: list[Passage] | None,
+        texts: dict[str, str],
+        latency_ms: float | None = None,
+    ) -> None:
+        """Count one answer; ``passages`` are what was retrieved for it (for recall), and
+        ``latency_ms`` is left out of the percentiles when the answer was not timed."""
+        if latency_ms is not None:
+            self.latencies.append(latency_ms)
+        self.n += 1
+        if item.answerable:
             ranks = [
                 r
-                for r, p in enumerate(passages, 1)
+                for r, p in enumerate(passages or [], 1)
                 if any(fold(e) in fold(p.chunk.text) for e in item.evidence)
             ]
             self.found += bool(ranks)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_types import answer_type_ok
+from assistant.answer_types import answer_type_ok, focus_ok
 from assistant.calibration import QUESTION_WORDS, Calibration
 from assistant.citations import make_citation
 from assistant.lexical import terms
@@ -48,10 +48,11 @@ class Candidate:
     missing: float = 0.0  # rarity of the rarest question term missing from the passage, 0..1
     margin: float = 0.0  # lead of this sentence's score over the runner-up
     j: int = 0  # index of the sentence in its passage
+    heading: frozenset[str] = frozenset()  # terms of the section heading it sits under
 
     @property
     def type_ok(self) -> bool:
-        return bool(self.features[4]) if self.features else True
+        return bool(self.features[4] and self.features[6]) if self.features else True
 
 
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.I)
@@ -64,8 +65,26 @@ def novel(question: str, sentence: str) -> bool:
     return any(terms(w) and terms(w)[0] not in asked for w in _CAPITALISED.findall(sentence)[1:])
 
 
-# Words that name the corpus rather than a subject: "Summarize the documents" asks about none.
-_CORPUS_WORDS = frozenset(terms("document article text passage source file"))
+# Words that name the corpus rather than a subject: "Summarize the documents" asks about none,
+# and "Who is the British prime minister mentioned in the article?" asks about the minister.
+_CORPUS_WORDS = frozenset(terms("document article text passage source file mentioned"))
+
+
+def question_terms(question: str, chunk_texts: list[str]) -> set[str]:
+    """The question's content terms, less words for the corpus itself ("in the article")
+    that the passages do not contain: asked about nothing, they cannot be missing."""
+    found = set(terms(question))
+    meta = found & _CORPUS_WORDS
+    if meta:
+        present = {t for text in chunk_texts for t in terms(text)}
+        found -= meta - present
+    return found
+
+
+def _is_label(text: str) -> bool:
+    """One word and no closing punctuation: a label or term, not a sentence."""
+    words = text.split()
+    return len(words) == 1 and not words[0].endswith((".", "!", "?", ":"))
 
 
 def novel_share(question_terms: set[str], sentence: str) -> float:
@@ -97,7 +116,7 @@ class ExtractiveAnswerer:
         """Every sentence of the passages (pooled across passages), scored, best first."""
         if not passages:
             return []
-        q_terms = set(terms(question))
+        q_terms = question_terms(question, [p.chunk.text for p in passages])
         weights = {t: self.searcher.bm25.idf_of(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
         oov = sum(t not in self.searcher.bm25.vocab for t in q_terms) / (len(q_terms) or 1)
@@ -112,12 +131,30 @@ class ExtractiveAnswerer:
             chunk_lexical = sum(w for t, w in weights.items() if t in chunk_terms) / total
             missing = max((w for t, w in weights.items() if t not in chunk_terms), default=0.0)
             prev_dense = prev_lexical = 0.0
+            prev_present: set[str] = set()
+            label: frozenset[str] = frozenset()
+            heading_terms: dict[str, frozenset[str]] = {}
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
                 vec = vectors.get(c.unit_id(j))
                 dense = float(np.dot(vec, qvec)) if vec is not None else 0.0
-                present = set(terms(text))
+                # The heading a sentence sits under is part of what it says ("Remove a single
+                # stash entry" under "drop [<stash>]::"): its terms count as the sentence's.
+                section = c.sections[j] if j < len(c.sections) else ""
+                if section not in heading_terms:
+                    heading_terms[section] = frozenset(terms(section))
+                # A lone word on its own line ("operator", "www-data" in an HTML definition
+                # list) labels what follows, like a heading; it is not itself an answer.
+                if _is_label(text):
+                    label = frozenset(terms(text))
+                    prev_present = set(label)
+                    continue
+                present = set(terms(text)) | heading_terms[section] | label
                 lexical = sum(w for t, w in weights.items() if t in present) / total
+                # A sentence that refers back ("Romania and Bulgaria rejected the plan") is
+                # about what the one before it names: what the pair adds over the sentence.
+                pair = present | prev_present
+                pair_gain = sum(w for t, w in weights.items() if t in pair) / total - lexical
                 feats = [
                     dense,
                     lexical,
@@ -125,11 +162,27 @@ class ExtractiveAnswerer:
                     prev_lexical,
                     float(answer_type_ok(question, text)),
                     float(novel(question, text)),
+                    float(focus_ok(question, present)),
+                    pair_gain,
                 ]
                 out.append(
-                    Candidate(p, s, e, text, feats, 0.0, chunk_lexical, oov, missing / top_idf, j=j)
+                    Candidate(
+                        p,
+                        s,
+                        e,
+                        text,
+                        feats,
+                        0.0,
+                        chunk_lexical,
+                        oov,
+                        missing / top_idf,
+                        j=j,
+                        heading=heading_terms[section],
+                    )
                 )
-                prev_dense, prev_lexical = dense, lexical
+                prev_dense, prev_lexical, prev_present = dense, lexical, present
+        if not out:  # only labels: nothing to quote
+            return []
         # How each sentence compares with the best one for this question: a sentence is the
         # answer relative to the others, whatever the document's overall similarity level.
         best_dense = max(c.features[0] for c in out)
@@ -153,9 +206,10 @@ class ExtractiveAnswerer:
     def answer_features(self, question: str, ranked: list[Candidate]) -> list[float]:
         """Features of the answerability model (calibration.ANSWER_FEATURES)."""
         best = ranked[0]
-        dense, lexical, _, _, type_ok, _, _, _ = best.features
+        dense, lexical, _, _, type_ok = best.features[:5]
         chunk = best.passage.chunk
-        q_terms = set(terms(question))
+        chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
+        q_terms = question_terms(question, list(chunks.values()))
         names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
         present = set(terms(chunk.text))
         named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
@@ -168,8 +222,8 @@ class ExtractiveAnswerer:
             if c.passage.chunk.chunk_id == chunk.chunk_id and abs(c.j - best.j) <= 1
         ]
         window_text = " ".join(c.text for c in window)
-        window_terms = set(terms(window_text))
-        sentence_terms = set(terms(best.text))
+        window_terms = set(terms(window_text)) | best.heading
+        sentence_terms = set(terms(best.text)) | best.heading
         cover = sum(t in window_terms for t in q_terms) / (len(q_terms) or 1)
         window_named_missing = sum(bool(t) and t[0] not in window_terms for t in names)
         numbers = re.findall(r"\d+", question)
@@ -219,21 +273,38 @@ class ExtractiveAnswerer:
     answerability = confidence  # the name this had before answers were graded
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        ranked = self.candidates(question, passages)
+        return self.answer_ranked(question, self.candidates(question, passages))
+
+    def answer_ranked(self, question: str, ranked: list[Candidate]) -> Answer:
+        """The answer from already scored candidates (``candidates``), so an evaluation
+        that has them can decide again under another calibration without searching again."""
         # A question none of whose terms occurs in the passages ("Hello", "What now?") has
         # nothing to match; quoting the nearest text would answer a question nobody asked.
         if not ranked or not self._has_subject(question, ranked):
             return self._abstain(question, ranked, 0.0)
-        confidence = self.confidence(question, ranked)
-        if confidence < self.threshold:
+        features = self.answer_features(question, ranked)
+        confidence = self.calibration.probability(features)
+        # Refuse only when the documents lack what is asked; a best sentence that is merely
+        # worded unlike the question is given, marked uncertain.
+        if self.calibration.presence(features) < self.threshold:
             return self._abstain(question, ranked, confidence)
         picked = self.pick(question, ranked)
         lead_doc = picked[0].passage.chunk.doc_id
-        # Readable order: the best document first, each document's sentences in text order.
-        picked.sort(key=lambda c: (c.passage.chunk.doc_id != lead_doc, c.passage.rank, c.start))
+        # Readable order: the best sentence first (it is the answer: "Which Australian leader"
+        # must not open with the Irish sentence before it), then the best document's other
+        # sentences in text order (a restated premise before the sentence that answers it).
+        best = picked[0]
+        picked.sort(
+            key=lambda c: (
+                c is not best,
+                c.passage.chunk.doc_id != lead_doc,
+                c.passage.rank,
+                c.start,
+            )
+        )
         citations = [_citation(n, c, True) for n, c in enumerate(picked, 1)]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(picked, 1))
-        uncertain = confidence < max(self.calibration.uncertain_below, self.threshold)
+        uncertain = confidence < self.calibration.uncertain_below
         if uncertain:
             text = f"The closest the documents come is: {text}"
         return Answer(

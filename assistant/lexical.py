@@ -41,11 +41,27 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+@lru_cache(maxsize=1)
+def _derived_stems() -> dict[str, str]:
+    from assistant.demonyms import demonym_words
+
+    return {stem(d): stem(n) for d, n in demonym_words().items()}
+
+
+@lru_cache(maxsize=200_000)
+def term(word: str) -> str:
+    """A folded word's matching term: its stem, with a country's derived form ("irish",
+    "australians") read as the country ("ireland", "australia"); see ``assistant.demonyms``."""
+    s = stem(word)
+    return _derived_stems().get(s, s)
+
+
 _LINE_END_HYPHEN = re.compile(r"(\w+)-\n[ \t]*(\w+)")
 
 
 def terms(text: str) -> list[str]:
-    """Content terms of ``text``: folded, stop words removed, stemmed.
+    """Content terms of ``text``: folded, stop words removed, stemmed, demonyms read as
+    their country (``term``).
 
     A word hyphenated at a line end ("infor-\nmation", PDF text) also counts as the whole
     word, so it matches a question that spells it whole; its halves are kept, for the
@@ -53,7 +69,7 @@ def terms(text: str) -> list[str]:
     """
     if "-\n" in text:
         text = _LINE_END_HYPHEN.sub(r"\1\2 \1 \2", text)
-    return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
+    return [term(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
 def __getattr__(name: str) -> object:

@@ -77,7 +77,7 @@ class AnswerSettings(_Section):
         3, ge=1, le=8, description="Most sentences an extractive answer quotes."
     )
     abstain_threshold: float | None = Field(
-        None, description="Override of the calibrated answerability threshold (0..1)."
+        None, description="Override of the calibrated refusal threshold (0..1)."
     )
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Timeout for one LLM call.")

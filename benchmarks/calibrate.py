@@ -1,4 +1,4 @@
-"""Fit the sentence and answerability models; write assistant/calibration.json.
+"""Fit the sentence, answerability and refusal models; write assistant/calibration.json.
 
 Run: ``python -m benchmarks.calibrate``. ``fit`` is what every fold of ``make eval`` calls on
 its training questions, so the shipped file (fitted on all five SQuAD articles) is made the
@@ -7,12 +7,12 @@ same way as the out-of-fold figures the README reports. Nothing here sees the ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from assistant.calibration import Calibration
+from assistant.calibration import Calibration, refusal_inputs
 from assistant.condense import condense
 from assistant.evalsets import EvalItem, cites_evidence
 from assistant.extractive import Candidate, ExtractiveAnswerer
@@ -31,6 +31,7 @@ class Row:
     question: str
     cands: list[Candidate]
     labels: list[bool]
+    passages: list = field(default_factory=list)  # what was retrieved (retrieval recall)
 
 
 def collect(assistant, items: list[EvalItem]) -> list[Row]:
@@ -41,7 +42,13 @@ def collect(assistant, items: list[EvalItem]) -> list[Row]:
         passages = assistant.searcher.search(question)
         cands = assistant.extractive.candidates(question, passages)
         rows.append(
-            Row(item, question, cands, [cites_evidence([c.text], item.evidence) for c in cands])
+            Row(
+                item,
+                question,
+                cands,
+                [cites_evidence([c.text], item.evidence) for c in cands],
+                passages,
+            )
         )
     return rows
 
@@ -52,7 +59,12 @@ def _right(answerer: ExtractiveAnswerer, row: Row, cal: Calibration) -> bool:
 
 
 def fit(rows: list[Row], answerer: ExtractiveAnswerer) -> Calibration:
-    """Both models and every threshold, from ``rows`` only."""
+    """The three models and every threshold, from ``rows`` only.
+
+    ``threshold`` (on the refusal model) refuses at most ``MAX_FALSE_REFUSAL`` of the
+    training answerable questions; ``uncertain_below`` (on ``confidence``) is the lowest at
+    which the training answers given are right ``CONFIDENT_PRECISION`` of the time.
+    """
     rows = [r for r in rows if r.cands]
     answerable = [r for r in rows if r.item.answerable]
     x = np.array([c.features for r in answerable for c in r.cands])
@@ -79,17 +91,22 @@ def fit(rows: list[Row], answerer: ExtractiveAnswerer) -> Calibration:
     ax = np.array([answerer.answer_features(r.question, r.cands) for r in rows])
     ay = np.array([r.item.answerable for r in rows])
     ans = LogisticRegression(C=0.3, max_iter=5000).fit(ax, ay)
+    rx = np.array([refusal_inputs(list(f)) for f in ax])
+    ref = LogisticRegression(C=0.3, max_iter=5000).fit(rx, ay)
     cal = replace(
         cal,
         answer_coef=[round(float(v), 4) for v in ans.coef_[0]],
         answer_intercept=round(float(ans.intercept_[0]), 4),
+        refusal_coef=[round(float(v), 4) for v in ref.coef_[0]],
+        refusal_intercept=round(float(ref.intercept_[0]), 4),
     )
+    presence = np.array([cal.presence(list(f)) for f in ax])
+    threshold = float(np.sort(presence[ay])[int(MAX_FALSE_REFUSAL * ay.sum())])
     conf = np.array([cal.probability(list(f)) for f in ax])
-    threshold = float(np.sort(conf[ay])[int(MAX_FALSE_REFUSAL * ay.sum())])
-    right = np.array([_right(answerer, r, cal) for r in rows])
+    right = np.array([_right(answerer, r, cal) for r in rows]) & (presence >= threshold)
     uncertain = 1.0
-    for t in np.linspace(threshold, 1.0, 401):
-        sel = conf >= t
+    for t in np.linspace(0.0, 1.0, 401):
+        sel = (conf >= t) & (presence >= threshold)
         if sel.sum() >= 20 and right[sel].mean() >= CONFIDENT_PRECISION:
             uncertain = float(t)
             break
@@ -101,6 +118,10 @@ def main() -> None:
     from benchmarks.common import SQUAD_CORPUS, SQUAD_JSON, temp_assistant
     from index.embeddings import SentenceEmbeddings
 
+    try:
+        Calibration.load()
+    except ValueError:  # fitted for other features: the assistant needs a loadable file first
+        Calibration().save()
     assistant = temp_assistant([SQUAD_CORPUS], SentenceEmbeddings())
     rows = collect(assistant, load_items(SQUAD_JSON))
     cal = fit(rows, assistant.extractive)

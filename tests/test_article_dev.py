@@ -34,7 +34,8 @@ def test_article_dev_item(sample_assistant, item) -> None:
     answer = sample_assistant.answer(item.question, item.history)
     _check_contract(sample_assistant, item, answer)
     if not item.answerable:
-        assert answer.abstained, answer.answer
+        # Refused, or at least marked uncertain ("The closest the documents come is ...").
+        assert answer.abstained or answer.uncertain, answer.answer
     elif not answer.abstained:
         assert keywords_match(answer.answer, item.keywords), answer.answer
         assert cites_evidence([c.text for c in answer.citations], item.evidence)
@@ -42,15 +43,18 @@ def test_article_dev_item(sample_assistant, item) -> None:
 
 @pytest.mark.integration
 def test_article_dev_mostly_answered(sample_assistant) -> None:
-    """At most one of the 12 answerable items is refused (the README's 8.3%)."""
+    """At most one of the 12 answerable items is refused (the README's 0%, one of slack), and
+    at least two of the three unanswerable ones are refused outright (the README's 66.7%)."""
     answerable = [i for i in ITEMS if i.answerable]
     refused = [i.id for i in answerable if sample_assistant.answer(i.question, i.history).abstained]
     assert len(refused) <= 1, refused
+    unanswerable = [i for i in ITEMS if not i.answerable]
+    kept = [i.id for i in unanswerable if not sample_assistant.answer(i.question).abstained]
+    assert len(kept) <= 1, kept
 
 
 @pytest.mark.integration
-# ex-british-pm, ex-ireland and ex-summit-count are still refused: see README, "Quality".
-@pytest.mark.parametrize("key", ["ex-macron", "ex-albanese"])
+@pytest.mark.parametrize("key", sorted(EXAMPLES))
 def test_issue_example_answered(sample_assistant, key) -> None:
     item = EXAMPLES[key]
     answer = sample_assistant.answer(item.question)

@@ -6,22 +6,50 @@ import json
 
 import pytest
 
-from assistant.answer_types import answer_type_ok
+from assistant.answer_types import answer_type_ok, focus_ok
 from assistant.calibration import (
     ANSWER_FEATURES,
     CALIBRATION_FILE,
+    REFUSAL_FEATURES,
     SENTENCE_FEATURES,
     Calibration,
+    refusal_inputs,
 )
-from assistant.extractive import novel_share
+from assistant.demonyms import demonym_words
+from assistant.extractive import _is_label, novel_share, question_terms
 from assistant.lexical import terms
 
 
 def test_stemming_is_snowball_not_an_alias_table() -> None:
     assert terms("opposed opposing") == ["oppos", "oppos"]
     assert terms("countries country") == ["countri", "countri"]
-    # No hand-made aliases: a demonym is not rewritten to its country.
-    assert terms("British") == ["british"]
+    assert terms("leaders people") == ["leader", "peopl"]  # no synonym table either
+
+
+def test_demonyms_come_from_the_country_data() -> None:
+    words = demonym_words()
+    assert len(words) > 150  # every country countryinfo knows with a one-word demonym
+    assert words["irish"] == "ireland"
+    assert words["british"] == "britain"  # from the alternative spelling "Great Britain"
+    assert words["dutch"] == "netherlands"  # a one-word name needs no shared letters
+    assert words["french"] == "france"  # shared with Mayotte: the closer name wins
+    assert words["korean"] == "korea"  # "South Korean" -> "South Korea"
+    assert "english" not in words  # not a country of the data: left alone
+
+
+def test_demonyms_match_their_country_in_terms() -> None:
+    assert terms("Ireland") == terms("Irish")
+    assert terms("Australians") == terms("Australia")
+    assert terms("British Prime Minister") == terms("Britain prime minister")
+    assert terms("Irish") != terms("British")
+
+
+def test_corpus_words_are_not_asked_about() -> None:
+    q = "Who is the British prime minister mentioned in the article?"
+    passage = "British Prime Minister Keir Starmer spoke."
+    assert question_terms(q, [passage]) == set(terms("British prime minister"))
+    # ...unless the documents use them: then they may be what is asked.
+    assert "articl" in question_terms("Which article covers fees?", ["Article 5 covers fees."])
 
 
 def test_novel_share_separates_restating_from_answering() -> None:
@@ -35,6 +63,11 @@ def test_answer_type() -> None:
     assert answer_type_ok("How many leaders came?", "30 leaders attended.")
     assert not answer_type_ok("How many leaders came?", "Leaders attended.")
     assert answer_type_ok("When did it start?", "It started in 1967.")
+    # The thing counted is a separate, softer signal: "people" are counted as "leaders".
+    assert answer_type_ok("How many people came?", "It was attended by 30 leaders.")
+    assert not focus_ok("How many people came?", set(terms("attended by 30 leaders")))
+    assert focus_ok("How many troops came?", set(terms("30,000 troops came")))
+    assert focus_ok("Who came?", set())
 
 
 def test_shipped_calibration_matches_the_features() -> None:
@@ -56,3 +89,51 @@ def test_probability_is_bounded() -> None:
     cal = Calibration(answer_coef=[100.0] * len(ANSWER_FEATURES))
     assert cal.probability([1.0] * len(ANSWER_FEATURES)) == pytest.approx(1.0)
     assert cal.probability([-1.0] * len(ANSWER_FEATURES)) == pytest.approx(0.0)
+
+
+def test_refusal_sees_only_what_the_documents_lack() -> None:
+    """The refusal model's inputs are absence signals: how a question is worded (its
+    question word) or how well the best sentence scores cannot make it refuse."""
+    assert set(REFUSAL_FEATURES) <= set(ANSWER_FEATURES)
+    assert not {"score", "margin", "dense", "lexical"} & set(REFUSAL_FEATURES)
+    assert not any(name.startswith("asks_") for name in REFUSAL_FEATURES)
+    cal = Calibration(
+        answer_coef=[1.0] * len(ANSWER_FEATURES), refusal_coef=[1.0] * len(REFUSAL_FEATURES)
+    )
+    base = [0.5] * len(ANSWER_FEATURES)
+    reworded = list(base)
+    for name in ("score", "asks_what", "asks_how", "margin"):
+        reworded[ANSWER_FEATURES.index(name)] = -3.0
+    assert cal.presence(reworded) == cal.presence(base)
+    assert cal.probability(reworded) < cal.probability(base)
+    missing = list(base)
+    missing[ANSWER_FEATURES.index("window_missing_max")] = -3.0
+    assert cal.presence(missing) < cal.presence(base)
+    assert refusal_inputs(base) == [0.5] * len(REFUSAL_FEATURES)
+
+
+def test_calibration_fitted_without_a_refusal_model_is_refused(tmp_path) -> None:
+    cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    cal["refusal_coef"] = cal["refusal_coef"][:-1]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cal))
+    with pytest.raises(ValueError, match="other features"):
+        Calibration.load(path)
+
+
+def test_a_lone_word_labels_what_follows_and_is_not_an_answer() -> None:
+    assert _is_label("operator") and _is_label("www-data")
+    assert not _is_label("Yes.") and not _is_label("It had uid 37.")
+    assert not _is_label("git stash list")  # a command line is quotable
+
+
+@pytest.mark.integration
+def test_a_document_of_labels_only_is_refused_not_an_error(embedder, tmp_path) -> None:
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    (tmp_path / "words.txt").write_text("Alpha\n\nBeta\n\nGamma\n", encoding="utf-8")
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert assistant.ingest([tmp_path / "words.txt"], progress=False).ok
+    answer = assistant.answer("What is Beta?")
+    assert answer.abstained and not answer.citations

@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 @pytest.mark.integration
 def test_quality_floors(embedder) -> None:
-    results = run(embedder, floors_only=True)
+    results = run(embedder)
     for name, result in results.items():
         print(f"\n{name}: {result.table()}")
     misses = [m for name, r in results.items() for m in below_floor(name, r)]
@@ -29,3 +29,16 @@ def test_readme_states_the_floors() -> None:
             cell = f"{'≥' if op == '>=' else '≤'} {bound:.0%}"
             assert METRICS[key] in rows, f"README quality table lacks {METRICS[key]!r}"
             assert cell in rows[METRICS[key]], (name, key, cell)
+
+
+def test_readme_table_is_the_one_make_eval_wrote() -> None:
+    """The README's figures are docs/quality.json's (``python -m benchmarks.quality_table``)."""
+    import json
+
+    from benchmarks.quality import RESULTS
+    from benchmarks.quality_table import risk_table, table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = json.loads(RESULTS.read_text(encoding="utf-8"))
+    assert table(found) in readme
+    assert risk_table(found) in readme

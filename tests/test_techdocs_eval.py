@@ -22,8 +22,9 @@ def test_techdocs_citations_are_whole_sentences_never_headings(embedder, tmp_pat
     assert report["citations"] >= len(items)
     assert report["fragment_citations"] == 0
     assert report["heading_citations"] == 0
-    # Regression guards at the merged pipeline's measured rates (13.2% refused, 50% answered
-    # with evidence; README "Reading layout"): the floors (10%, 85%) are not met yet.
-    assert report["wrongly_refused"] <= 0.16
-    # The line-based splitter answered 42% with evidence; anything below means a regression.
-    assert report["answered_with_evidence_cited"] >= 0.42
+    # The floor for wrong refusals (measured 5.3%, README "Reading layout").
+    assert report["wrongly_refused"] <= 0.10
+    assert report["unanswerable_refused_or_uncertain"] >= 0.60
+    # A regression guard at the measured 71.1% answered with evidence, less two questions of
+    # slack; the floor (85%) is not met yet.
+    assert report["answered_with_evidence_cited"] >= 0.65
