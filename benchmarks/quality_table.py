@@ -14,6 +14,7 @@ from benchmarks.quality import FLOORS, RESULTS
 COLUMNS = (
     ("squad2-subset", "SQuAD 2.0, out-of-fold"),
     ("reader", "Reader set, out-of-domain"),
+    ("heldout", "Held-out set, first run"),
     ("article-dev", "Article dev, out-of-domain"),
     ("issue-examples", "Issue examples"),
     ("reader-dev", "Reader dev, development"),
