@@ -202,8 +202,10 @@ class GenerativeAnswerer:
 
     def _second(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
         """The constrained second attempt (see ``assistant.second_attempt``), if it passes."""
-        cands = candidates(question, passages, self.scorer.searcher.bm25.idf_of)
-        if not cands or self.fallback.answer(question, passages).abstained:
+        if self.fallback.answer(question, passages).abstained:
+            return None
+        cands = candidates(question, self.fallback.candidates(question, passages), passages)
+        if not cands:
             return None
         prompt = self.prompts.retry_prompt(format_sources(passages), question)
         messages = [SystemMessage(self.prompts.system), HumanMessage(prompt)]

@@ -8,31 +8,40 @@ only write one of the candidate sentences, word for word: it chooses, it cannot 
 Other models are only asked to copy. Either way the reply goes
 through the same checker as the first.
 
-Candidates are the passage sentences that can answer this kind of question (a number for
-"how many", a time for "when": ``answer_type_ok``), the few that share the most of the
-question's words (IDF-weighted): a 135M model choosing among thirty sentences by their first
-tokens picks one that merely starts like an answer ("The Commander-in-Chief ..."). The attempt is made only when the
-extractive answerer, whose abstention is calibrated, finds that the passages answer the
-question, so a copied sentence never stands in for an honest "the documents don't say".
+Candidates are the few passage sentences the extractive answerer ranks highest for the
+question (its sentence model is fitted out-of-fold), of the right answer type (a number for
+"how many", a time for "when": ``answer_type_ok``): a 135M model choosing among thirty
+sentences by their first tokens picks one that merely starts like an answer. The attempt is
+made only when the extractive answerer, whose abstention is calibrated, finds that the
+passages answer the question, so a copied sentence never stands in for an honest "the
+documents don't say". The model's part is the choice among those few; its quality is
+bounded by that ranking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from assistant.answer_types import answer_type_ok
 from assistant.lexical import terms
 from assistant.retrieval import Passage
 
 MAX_CANDIDATE_CHARS = 400  # longer "sentences" are lists or run-ons, not an answer to copy
-MAX_CANDIDATES = 4  # the sentences that share the most of the question's words
-PREFIX = 6  # "attended" meets "attend", as in the claim checker
+MAX_CANDIDATES = 3  # the extractive answerer's best few
 MAX_TOKENS = 160  # enough for the longest candidate with its marker
 NOTE = (
     "The language model's first answer was not supported by the documents (see "
     "unsupported_claims); this second answer copies the passage sentence it chose."
 )
+
+
+class Ranked(Protocol):
+    """A ranked sentence, as ``ExtractiveAnswerer.candidates`` returns them."""
+
+    passage: Passage
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,34 +58,29 @@ class Candidate:
 
 def candidates(
     question: str,
+    ranked: Sequence[Ranked],
     passages: Sequence[Passage],
-    idf: Callable[[str], float] = lambda term: 1.0,
     limit: int = MAX_CANDIDATES,
 ) -> list[Candidate]:
-    """The passage sentences most likely to answer ``question``, best first."""
-    wanted = {t[:PREFIX]: idf(t) for t in terms(question)}
-    total = sum(wanted.values()) or 1.0
-    scored: list[tuple[float, int, Candidate]] = []
-    seen: set[str] = set()
-    for n, p in enumerate(passages, 1):
-        c = p.chunk
-        for s, e in c.units:
-            text = " ".join(c.text[s - c.start : e - c.start].split())
-            if (
-                not text
-                or text in seen
-                or len(text) > MAX_CANDIDATE_CHARS
-                or len(terms(text)) < 2
-                or not answer_type_ok(question, text)
-            ):
-                continue
-            seen.add(text)
-            have = {t[:PREFIX] for t in terms(text)}
-            share = sum(w for t, w in wanted.items() if t in have) / total
-            if share > 0:
-                scored.append((share, -len(scored), Candidate(n, text)))
-    scored.sort(reverse=True)
-    return [c for _, _, c in scored[:limit]]
+    """The best-ranked sentences that could answer ``question``, with their passage numbers."""
+    number = {p.chunk.chunk_id: n for n, p in enumerate(passages, 1)}
+    out: list[Candidate] = []
+    for r in ranked:
+        text = " ".join(r.text.split())
+        n = number.get(r.passage.chunk.chunk_id)
+        if (
+            n is None
+            or not text
+            or len(text) > MAX_CANDIDATE_CHARS
+            or len(terms(text)) < 2
+            or not answer_type_ok(question, text)
+            or any(c.text == text for c in out)
+        ):
+            continue
+        out.append(Candidate(n, text))
+        if len(out) == limit:
+            break
+    return out
 
 
 def gbnf_literal(text: str) -> str:

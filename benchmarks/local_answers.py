@@ -165,6 +165,7 @@ def run(
         }
         rows.append(row)
         print(f"{row['seconds']:5.1f}s {row['outcome']:9} {'right' if row['right'] else '     '}",
+              "2nd" if row["retried"] else "1st",
               item["question"][:60], "->", answer["answer"][:90], flush=True)  # fmt: skip
     report = {
         "what": "the real local model (ASSISTANT_LLM=local) answering over six documents",

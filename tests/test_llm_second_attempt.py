@@ -38,14 +38,16 @@ def test_gbnf_literals_escape_what_would_end_or_break_them() -> None:
     assert rule == 'root ::= "A \\"quoted\\" word. [1]" | "Süssli said so. [3]"\n'
 
 
-def test_candidates_are_sentences_of_the_right_answer_type(index_dir: Path) -> None:
+def test_candidates_are_the_best_ranked_sentences_of_the_right_type(index_dir: Path) -> None:
     assistant = assistant_with(index_dir, replies("unused"))
     passages = assistant.searcher.search(QUESTION)[:3]
-    found = candidates(QUESTION, passages)
-    assert found and all(any(ch.isdigit() for ch in c.text) for c in found)  # "how many"
+    ranked = assistant.extractive.candidates(QUESTION, passages)
+    found = candidates(QUESTION, ranked, passages)
+    assert 1 <= len(found) <= 3
+    assert all(any(ch.isdigit() for ch in c.text) for c in found)  # "how many" wants a number
     assert all(" ".join(c.text.split()) in " ".join(TEXT.split()) for c in found)
-    assert LEADERS in [c.text for c in found]
-    assert candidates("How many dragons live on Mars?", []) == []
+    assert found[0].text == LEADERS and found[0].n == number_of(passages, "30 leaders")
+    assert candidates(QUESTION, ranked, passages[:0]) == []  # only retrieved passages count
 
 
 def test_rejected_first_answer_gets_a_constrained_second_that_passes(index_dir: Path) -> None:
