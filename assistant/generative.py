@@ -4,9 +4,9 @@ The LLM sees only the retrieved passages, numbered and fenced in ``<source>`` ta
 system prompt that treats their content as data. Whatever it writes is split into sentences;
 each ``[n]`` marker is resolved to passage n and replaced by an exact span of it (the passage
 sentence that best supports the claim), marked supported or not. An answer with no supported
-sentence becomes an abstention, unless a second, constrained attempt (``second_attempt``: copy
-the passage sentence that answers) passes the check. Any LLM failure falls back to the
-extractive answer, with a note.
+sentence becomes an abstention, unless the passage sentence closest to what it said, among
+those that answer the question, passes the check (``assistant.reground``). Any LLM failure falls
+back to the extractive answer, with a note.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from assistant.condense import condense as heuristic_condense
 from assistant.extractive import ExtractiveAnswerer
 from assistant.llm import describe, failure_kind, failure_note
 from assistant.prompts import Prompts
+from assistant.reground import NOTE, candidates, closest
 from assistant.retrieval import Passage
-from assistant.second_attempt import MAX_TOKENS, NOTE, candidates, grammar
 from assistant.support import ABSTAIN_PHRASE, Evidence, SupportScorer, is_claim, split_answer
 from assistant.types import Answer, Citation, Message
 
@@ -93,12 +93,12 @@ class GenerativeAnswerer:
         max_question_chars: int = 2000,
         label: str = "llm",
         max_passages: int | None = None,
-        second_attempt: bool = True,
+        reground: bool = True,
     ) -> None:
         self.model = model
         self.answered_by = label if label.startswith("llm") else f"llm:{label}"
         self.max_passages = max_passages  # a small model reads fewer passages, faster
-        self.second_attempt = second_attempt
+        self.reground = reground
         self.prompts = prompts
         self.scorer = scorer
         self.fallback = fallback
@@ -195,33 +195,27 @@ class GenerativeAnswerer:
             yield self._extractive(question, passages, self._failed(exc, "answer"))
             return
         answer = self.check("".join(pieces), question, passages)
-        if answer.abstained and answer.unsupported_claims and self.second_attempt:
-            answer = self._second(question, passages, answer) or answer
+        if answer.abstained and answer.unsupported_claims and self.reground:
+            answer = self._reground(question, passages, answer) or answer
         answer.answered_by = self.answered_by
         yield answer
 
-    def _second(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
-        """The constrained second attempt (see ``assistant.second_attempt``), if it passes."""
+    def _reground(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
+        """The passage sentence the rejected answer was closest to (``assistant.reground``)."""
         if self.fallback.answer(question, passages).abstained:
             return None
         cands = candidates(question, self.fallback.candidates(question, passages), passages)
         if not cands:
             return None
-        prompt = self.prompts.retry_prompt(format_sources(passages), question)
-        messages = [SystemMessage(self.prompts.system), HumanMessage(prompt)]
-        constrained = getattr(self.model, "supports_grammar", False)
-        kwargs = {"grammar": grammar(cands), "max_tokens": MAX_TOKENS} if constrained else {}
-        try:
-            reply = message_text(self.model.invoke(messages, **kwargs).content)
-        except Exception as exc:  # the refusal of the first attempt stands
-            self._failed(exc, "second attempt")
+        pick = closest(question, first.unsupported_claims, cands, self.scorer.searcher)
+        if pick is None:
             return None
-        second = self.check(reply, question, passages)
-        if second.abstained:
+        answer = self.check(pick.reply, question, passages)
+        if answer.abstained:
             return None
-        second.notes.append(NOTE)
-        second.unsupported_claims = first.unsupported_claims + second.unsupported_claims
-        return second
+        answer.notes.append(NOTE)
+        answer.unsupported_claims = list(first.unsupported_claims)
+        return answer
 
     # -- citation checking ------------------------------------------------------------------
     def check(self, text: str, question: str, passages: Sequence[Passage]) -> Answer:

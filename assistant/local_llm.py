@@ -24,7 +24,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams
@@ -189,8 +189,6 @@ class LocalChatModel(BaseChatModel):
     timeout: float | None = Field(120.0, description="Seconds before generation is stopped.")
     n_threads: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
     stop: list[str] | None = None
-    # ``invoke(..., grammar=GBNF)`` constrains the output (the answerer's second attempt).
-    supports_grammar: ClassVar[bool] = True
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
@@ -227,8 +225,6 @@ class LocalChatModel(BaseChatModel):
         stops = stop or kwargs.get("stop") or self.stop
         if stops:
             body["stop"] = list(stops)
-        if kwargs.get("grammar"):  # GBNF: llama.cpp samples only text the grammar allows
-            body["grammar"] = str(kwargs["grammar"])
         return body
 
     def _chunks(self, body: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -24,8 +24,6 @@ VARIABLES: dict[str, frozenset[str]] = {
     "system.txt": frozenset(),
     "answer.txt": frozenset({"sources", "question"}),
     "condense.txt": frozenset({"history", "question"}),
-    # The second attempt when every claim of the first was unsupported (second_attempt.py).
-    "retry.txt": frozenset({"sources", "question"}),
 }
 
 
@@ -64,18 +62,14 @@ def load_template(path: Path, expected: frozenset[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Prompts:
-    """The templates the generative answerer uses."""
+    """The three templates the generative answerer uses."""
 
     system: str
     answer: str
     condense: str
-    retry: str
 
     def answer_prompt(self, sources: str, question: str) -> str:
         return self.answer.format(sources=sources, question=question)
-
-    def retry_prompt(self, sources: str, question: str) -> str:
-        return self.retry.format(sources=sources, question=question)
 
     def condense_prompt(self, history: str, question: str) -> str:
         return self.condense.format(history=history, question=question)

@@ -125,16 +125,27 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "refused": share(lambda r: r["outcome"] == "refused"),
         "fallen_back": share(lambda r: r["outcome"] == "fallen back"),
         "inexact": share(lambda r: r["outcome"] == "inexact"),
-        "accepted_after_retry": share(lambda r: r["outcome"] == "accepted" and r["retried"]),
+        "accepted_regrounded": share(lambda r: r["outcome"] == "accepted" and r["regrounded"]),
         "right": share(lambda r: r["right"]),
         "answerable_right": f"{sum(r['right'] for r in answerable)}/{len(answerable)}",
         "unanswerable_refused": share(lambda r: not r["answerable"] and r["abstained"]),
         "accepted_and_right": share(lambda r: r["outcome"] == "accepted" and r["right"]),
+        "accepted_and_wrong": share(lambda r: r["outcome"] == "accepted" and not r["right"]),
+        "extractive_right": share(lambda r: r["extractive_right"]),
         "seconds_median": round(statistics.median(seconds), 1) if seconds else None,
         "seconds_p90": round(sorted(seconds)[int(0.9 * (len(seconds) - 1))], 1)
         if seconds
         else None,
     }
+
+
+def quoted_answer(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
+    """The extractive answer over the same index, for comparison (milliseconds a question)."""
+    from assistant.condense import condense
+
+    standalone = condense(item["question"], item.get("history"))
+    passages = assistant.searcher.search(standalone, assistant.retriever.k)
+    return json.loads(assistant.extractive.answer(standalone, passages).model_dump_json())
 
 
 def run(
@@ -153,19 +164,21 @@ def run(
             assistant.answer(item["question"], item.get("history")).model_dump_json()
         )
         seconds = time.perf_counter() - t0
+        quoted = quoted_answer(assistant, item)
         row = {
             **{k: item[k] for k in ("id", "document", "question", "answerable")},
             "outcome": outcome(answer, texts),
             "right": is_right(item, answer),
+            "extractive_right": is_right(item, quoted),
             "abstained": answer["abstained"],
-            "retried": any("second" in n.lower() for n in answer["notes"]),
+            "regrounded": any("shown instead" in n for n in answer["notes"]),
             "seconds": round(seconds, 1),
             "answer": answer["answer"],
             "unsupported_claims": answer["unsupported_claims"],
         }
         rows.append(row)
         print(f"{row['seconds']:5.1f}s {row['outcome']:9} {'right' if row['right'] else '     '}",
-              "2nd" if row["retried"] else "1st",
+              "regrounded" if row["regrounded"] else "          ",
               item["question"][:60], "->", answer["answer"][:90], flush=True)  # fmt: skip
     report = {
         "what": "the real local model (ASSISTANT_LLM=local) answering over six documents",

@@ -221,7 +221,7 @@ def test_bad_prompt_files_are_config_errors_naming_the_file(
 def test_missing_prompts_folder_is_a_config_error(tmp_path: Path, index_dir: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         assistant_with(index_dir, replies("x"), prompts_dir=tmp_path / "nope")
-    assert set(VARIABLES) == {"system.txt", "answer.txt", "condense.txt", "retry.txt"}
+    assert set(VARIABLES) == {"system.txt", "answer.txt", "condense.txt"}
 
 
 def test_sources_are_fenced_and_cannot_close_their_fence() -> None:
