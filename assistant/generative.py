@@ -27,7 +27,7 @@ from assistant.condense import condense as heuristic_condense
 from assistant.extractive import ExtractiveAnswerer
 from assistant.llm import describe, failure_kind, failure_note
 from assistant.prompts import Prompts
-from assistant.reground import NOTE, candidates, closest
+from assistant.reground import NOTE, UNSURE_PREFIX, candidates, closest
 from assistant.retrieval import Passage
 from assistant.support import ABSTAIN_PHRASE, Evidence, SupportScorer, is_claim, split_answer
 from assistant.types import Answer, Citation, Message
@@ -202,7 +202,8 @@ class GenerativeAnswerer:
 
     def _reground(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
         """The passage sentence the rejected answer was closest to (``assistant.reground``)."""
-        if self.fallback.answer(question, passages).abstained:
+        quoted = self.fallback.answer(question, passages)
+        if quoted.abstained:
             return None
         cands = candidates(question, self.fallback.candidates(question, passages), passages)
         if not cands:
@@ -215,6 +216,10 @@ class GenerativeAnswerer:
             return None
         answer.notes.append(NOTE)
         answer.unsupported_claims = list(first.unsupported_claims)
+        # As sure as the extractive answerer is of the question: unsure is said, as it says it.
+        answer.confidence, answer.uncertain = quoted.confidence, quoted.uncertain
+        if quoted.uncertain:
+            answer.answer = f"{UNSURE_PREFIX}{answer.answer}"
         return answer
 
     # -- citation checking ------------------------------------------------------------------
