@@ -4,7 +4,9 @@ The LLM sees only the retrieved passages, numbered and fenced in ``<source>`` ta
 system prompt that treats their content as data. Whatever it writes is split into sentences;
 each ``[n]`` marker is resolved to passage n and replaced by an exact span of it (the passage
 sentence that best supports the claim), marked supported or not. An answer with no supported
-sentence becomes an abstention. Any LLM failure falls back to the extractive answer, with a note.
+sentence becomes an abstention, unless the passage sentence closest to what it said, among
+those that answer the question, passes the check (``assistant.reground``). Any LLM failure falls
+back to the extractive answer, with a note.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from assistant.condense import condense as heuristic_condense
 from assistant.extractive import ExtractiveAnswerer
 from assistant.llm import describe, failure_kind, failure_note
 from assistant.prompts import Prompts
+from assistant.reground import NOTE, UNSURE_PREFIX, candidates, closest
 from assistant.retrieval import Passage
 from assistant.support import ABSTAIN_PHRASE, Evidence, SupportScorer, is_claim, split_answer
 from assistant.types import Answer, Citation, Message
@@ -90,10 +93,12 @@ class GenerativeAnswerer:
         max_question_chars: int = 2000,
         label: str = "llm",
         max_passages: int | None = None,
+        reground: bool = True,
     ) -> None:
         self.model = model
         self.answered_by = label if label.startswith("llm") else f"llm:{label}"
         self.max_passages = max_passages  # a small model reads fewer passages, faster
+        self.reground = reground
         self.prompts = prompts
         self.scorer = scorer
         self.fallback = fallback
@@ -190,8 +195,32 @@ class GenerativeAnswerer:
             yield self._extractive(question, passages, self._failed(exc, "answer"))
             return
         answer = self.check("".join(pieces), question, passages)
+        if answer.abstained and answer.unsupported_claims and self.reground:
+            answer = self._reground(question, passages, answer) or answer
         answer.answered_by = self.answered_by
         yield answer
+
+    def _reground(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
+        """The passage sentence the rejected answer was closest to (``assistant.reground``)."""
+        quoted = self.fallback.answer(question, passages)
+        if quoted.abstained:
+            return None
+        cands = candidates(question, self.fallback.candidates(question, passages), passages)
+        if not cands:
+            return None
+        pick = closest(question, first.unsupported_claims, cands, self.scorer.searcher)
+        if pick is None:
+            return None
+        answer = self.check(pick.reply, question, passages)
+        if answer.abstained:
+            return None
+        answer.notes.append(NOTE)
+        answer.unsupported_claims = list(first.unsupported_claims)
+        # As sure as the extractive answerer is of the question: unsure is said, as it says it.
+        answer.confidence, answer.uncertain = quoted.confidence, quoted.uncertain
+        if quoted.uncertain:
+            answer.answer = f"{UNSURE_PREFIX}{answer.answer}"
+        return answer
 
     # -- citation checking ------------------------------------------------------------------
     def check(self, text: str, question: str, passages: Sequence[Passage]) -> Answer:

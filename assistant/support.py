@@ -231,12 +231,12 @@ class SupportScorer:
         cosines = self._unit_vectors(passage) @ qvec
         weights: dict[str, float] = {}
         for t in terms(claim):
-            weights[_prefix(t)] = self.searcher.bm25.idf_of(t)
+            weights[prefix(t)] = self.searcher.bm25.idf_of(t)
         total = sum(weights.values()) or 1.0
-        unit_terms = [{_prefix(t) for t in terms(words_to_digits(text))} for text in texts]
+        unit_terms = [{prefix(t) for t in terms(words_to_digits(text))} for text in texts]
         stated, found = numbers(claim), numbers(c.text)
         number_share = len(stated & found) / len(stated) if stated else 1.0
-        claim_names = {_prefix(t) for n in names(claim) for t in terms(n)}
+        claim_names = {prefix(t) for n in names(claim) for t in terms(n)}
         best = (-1.0, 0)
         for j, cosine in enumerate(cosines):
             near = unit_terms[j].union(*unit_terms[max(0, j - 1) : j + 2])
@@ -260,7 +260,8 @@ class SupportScorer:
 PREFIX = 6  # "bulgaria" meets "bulgarian", "europe" meets "european": stems the stemmer misses
 
 
-def _prefix(term: str) -> str:
+def prefix(term: str) -> str:
+    """The first PREFIX letters of a term, the unit word overlap is counted in."""
     return term[:PREFIX] if len(term) > PREFIX else term
 
 
