@@ -59,9 +59,10 @@ chromium: ## Install Debian's chromium for the browser tests (apt-get, as root o
 	fi; \
 	[ -x $(CHROMIUM) ] || { echo "apt-get did not install $(CHROMIUM)"; exit 1; }
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check, format check and the mypy type check (settings in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 bench: $(STAMP) ## Speed: ingest/latency vs LangChain's tutorial, growth 1x-16x, start-up (docs/)
 	$(BIN)/python -m benchmarks

@@ -108,7 +108,9 @@ class BM25:
         if not bags:
             return new
         first = len(self.lengths)
-        rows, cols, counts = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        counts: list[int] = []
         lengths = np.zeros(len(bags), dtype=np.float32)
         vocab = self._vocab
         for i, toks in enumerate(bags):

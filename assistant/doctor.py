@@ -227,7 +227,8 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
         manifests = list_indexes(data, settings.chroma_url)
         check.reachable = True
         for m in manifests:
-            ident, chunk, unit = m.get("model", "?"), m.get("chunk_tokens"), m.get("unit_tokens")
+            ident = m.get("model", "?")
+            chunk, unit = int(m.get("chunk_tokens") or 0), int(m.get("unit_tokens") or 0)
             # A named collection's prefix is its index's, then ".NAME" (index.collection_names).
             base, _, collection = m["prefix"].partition(".")
             current = (
@@ -235,7 +236,7 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
                 and (chunk, unit) == (idx.chunk_tokens, idx.unit_tokens)
                 and base == index_name(ident, chunk, unit)
             )
-            info = IndexInfo(m["prefix"], ident, chunk or 0, unit or 0, current)
+            info = IndexInfo(m["prefix"], ident, chunk, unit, current)
             if base == index_name(ident, chunk, unit):
                 store = Store(data, ident, chunk, unit, settings.chroma_url, collection or None)
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()

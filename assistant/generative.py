@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -247,7 +248,7 @@ class GenerativeAnswerer:
                     found = [inferred]
                     matched += 1
             mapping = {n: self._number(n, e, k, numbers, citations) for n, e in found}
-            written = _MARKER.sub(lambda m, mp=mapping: _renumber(m, mp), s.text)
+            written = _MARKER.sub(partial(_renumber, mapping=mapping), s.text)
             if inferred is not None:
                 body = written.rstrip()
                 written = f"{body} [{mapping[inferred[0]]}]{written[len(body) :]}"

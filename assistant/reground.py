@@ -24,6 +24,7 @@ Süssli's for "Which two countries will send a joint mission?".)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,6 +36,7 @@ from assistant.lexical import terms
 from assistant.retrieval import Passage, Searcher
 from assistant.support import DENSE_WEIGHT, MARKER, prefix, words_to_digits
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 MAX_CANDIDATE_CHARS = 400  # longer "sentences" are lists or run-ons, not an answer to quote
 MAX_CANDIDATES = 3  # the extractive answerer's best few
 UNSURE_PREFIX = "The closest the documents come is: "  # as ExtractiveAnswerer writes it
@@ -104,6 +106,12 @@ def closest(
     added = {prefix(t) for t in terms(said)} - asked
     have = [{prefix(t) for t in terms(words_to_digits(c.text))} for c in cands]
     eligible = [i for i in range(len(cands)) if added & have[i]]
+    # A number is the fact a model asserts most plainly: when it stated any, the sentence
+    # shown for it must hold one of them ("30" for "...30 leaders from 12 countries"), so an
+    # invented "50,000 troops in the Arctic" never becomes a sentence about other troops.
+    stated = _numbers(said)
+    if stated:
+        eligible = [i for i in eligible if stated & _numbers(words_to_digits(cands[i].text))]
     if not eligible:
         return None
     qvec = np.asarray(searcher.query_vector(said), dtype=np.float32)
@@ -118,3 +126,8 @@ def closest(
         return DENSE_WEIGHT * max(float(cosines[i]), 0.0) + (1 - DENSE_WEIGHT) * overlap
 
     return cands[max(eligible, key=score)]
+
+
+def _numbers(text: str) -> set[str]:
+    """The numbers written in ``text``, thousands separators dropped ("50,000" -> "50000")."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}

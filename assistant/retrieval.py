@@ -106,7 +106,7 @@ class Snapshot:
         by_doc: dict[str, list[tuple[int, str]]] = {}
         for doc_id, ordinal, text in chunks:
             by_doc.setdefault(doc_id, []).append((ordinal, text))
-        bags = []
+        bags: list[list[str]] = []
         for doc_id, parts in by_doc.items():
             parts.sort()
             if [o for o, _ in parts] != list(range(len(parts))):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def words_to_digits(text: str) -> str:
         if small:
             return _WORD_NUMBERS[small.lower()]
         return str(
-            int(_WORD_NUMBERS[tens.lower()]) + int(_WORD_NUMBERS.get((unit or "zero").lower()))
+            int(_WORD_NUMBERS[tens.lower()]) + int(_WORD_NUMBERS.get((unit or "zero").lower(), "0"))
         )
 
     return _NUMBER_WORDS.sub(one, text)
@@ -209,7 +210,7 @@ class SupportScorer:
         ids = [c.unit_id(j) for j in range(len(c.units))]
         stored = self.searcher.store.unit_vectors(ids)
         missing = [j for j, i in enumerate(ids) if i not in stored]
-        fresh = (
+        fresh: Any = (
             self.searcher.embedder.encode([_unit_text(passage, j) for j in missing])
             if missing
             else []

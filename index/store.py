@@ -96,7 +96,7 @@ class Store(StoreWrites):
             return
         from chromadb.api.client import SharedSystemClient as Shared
 
-        stale = getattr(self._client, "_identifier", None)
+        stale = str(getattr(self._client, "_identifier", ""))
         Shared._identifier_to_system.pop(stale, None)
         Shared._identifier_to_refcount.pop(stale, None)
         retired, self._retired = self._retired, self._system
@@ -266,7 +266,7 @@ class Store(StoreWrites):
         )
         ids, metas = got["ids"][0], got["metadatas"][0]
         self._units.put(ids, metas)
-        hits = []
+        hits: list[tuple[str, float]] = []
         for cid in ids:
             vecs = self._units.get(cid)
             if vecs is not None and len(vecs):

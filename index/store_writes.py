@@ -168,7 +168,7 @@ class StoreWrites:
 
     def _upsert(self: Store, what: str, collection: Any, batch: dict[str, list[Any]]) -> None:
         for a in range(0, len(batch["ids"]), _BATCH):
-            part = {k: v[a : a + _BATCH] for k, v in batch.items()}
+            part: dict[str, Any] = {k: v[a : a + _BATCH] for k, v in batch.items()}
             part["embeddings"] = np.asarray(part["embeddings"], dtype=np.float32)
             self._guard(what, collection.upsert, **part)
 

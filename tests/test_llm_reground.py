@@ -66,6 +66,18 @@ def test_an_answer_that_shares_nothing_with_the_candidates_is_not_replaced(
     assert closest(QUESTION, echo, cands, assistant.searcher) is None
 
 
+def test_a_number_the_model_stated_must_be_in_the_sentence_shown(index_dir: Path) -> None:
+    assistant = assistant_with(index_dir, replies("unused"))
+    troops = "One of the key issues was the sending of troops to Ukraine."
+    cands = [Candidate(1, troops), Candidate(2, LEADERS)]
+    arctic = ["The leaders also agreed to station 50,000 troops in the Arctic [1]."]
+    assert closest(QUESTION, arctic, cands, assistant.searcher) is None  # shares "troops" only
+    pick = closest(
+        QUESTION, ["Thirty leaders came, with many troops [2]."], cands, assistant.searcher
+    )
+    assert pick is not None and pick.text == LEADERS  # "Thirty" is the passage's 30
+
+
 def test_a_rejected_answer_becomes_the_passage_sentence_it_meant(index_dir: Path) -> None:
     model = replies(INVENTED)  # one reply: regrounding makes no second model call
     assistant = sure(assistant_with(index_dir, model))
