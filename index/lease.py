@@ -133,7 +133,7 @@ class Lease:
             self._guard("pruning old leases", self.collection.delete, ids=old)
         self._stop = threading.Event()
         threading.Thread(target=self._renew_loop, args=(self._stop,), daemon=True).start()
-        return [str(d) for d in carried], int(mine["seq"]), meta is None
+        return [str(d) for d in carried], int(str(mine["seq"])), meta is None
 
     def _write(self, **changes: Any) -> None:
         with self._lock:
