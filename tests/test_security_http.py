@@ -31,6 +31,18 @@ def test_forwarded_for_does_not_dodge_the_rate_limit(server: dict) -> None:
 
 
 @pytest.mark.server(rate_limit_per_minute=6)
+def test_collection_and_document_file_routes_count_against_the_limit(server: dict) -> None:
+    """The routes added for collections and the PDF view are /api/* like the others."""
+    url = server["url"]
+    codes = [httpx.get(f"{url}/api/collections", timeout=10).status_code for _ in range(4)]
+    codes += [
+        httpx.get(f"{url}/api/documents/{'0' * 16}/file", timeout=10).status_code for _ in range(4)
+    ]
+    assert codes[:4] == [200] * 4 and codes[4:6] == [404, 404], codes
+    assert codes[6:] == [429, 429], codes
+
+
+@pytest.mark.server(rate_limit_per_minute=6)
 def test_gradio_chat_routes_count_against_the_same_limit(server: dict) -> None:
     """Finding 4: /gradio_api/call/chat and the queue are behind the one limiter."""
     url = server["url"]
@@ -96,8 +108,12 @@ def test_head_answers_on_every_get_route(server: dict) -> None:
         "/gradio.js",
         "/",
         "/api/documents",
+        "/api/collections",
         "/openapi.json",
         "/config",
+        "/pdfview.js",
+        "/pdfjs/pdf.min.mjs",
+        "/pdfjs/pdf.worker.min.mjs",
     ):
         got = httpx.head(f"{url}{route}")
         assert got.status_code == 200, route
