@@ -42,3 +42,28 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_index_side_imports_nothing_from_the_assistant() -> None:
+    """Data flows one way (index -> store <- assistant): ``index`` never imports ``assistant``."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "index").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "assistant"]
+    assert offenders == []
+
+
+def test_assistant_errors_are_the_index_errors() -> None:
+    from assistant.errors import AssistantError, DocumentError, StoreError
+    from index.errors import DocumentError as IndexDocumentError
+    from index.errors import UserFacingError
+
+    assert AssistantError is UserFacingError and DocumentError is IndexDocumentError
+    assert issubclass(StoreError, AssistantError)
