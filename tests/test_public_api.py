@@ -67,3 +67,13 @@ def test_assistant_errors_are_the_index_errors() -> None:
 
     assert AssistantError is UserFacingError and DocumentError is IndexDocumentError
     assert issubclass(StoreError, AssistantError)
+
+
+def test_settings_never_show_their_secrets() -> None:
+    from assistant import Settings
+
+    s = Settings(admin_token="adm-s3cret", api_keys="k-one,k-two")
+    shown = repr(s) + str(s) + s.model_dump_json()
+    assert "adm-s3cret" not in shown and "k-one" not in shown
+    assert s.admin_token is not None and s.admin_token.get_secret_value() == "adm-s3cret"
+    assert not Settings().admin_token and not Settings().api_keys  # unset: falsy
