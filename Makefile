@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	# torch first, pinned, so the local CPU wheel is used, never the CUDA build.
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[dev]"
-	# Write and check the ONNX encoder now, so no command pays for it later (index/onnx_encoder.py).
-	$(BIN)/python -m index.onnx_encoder --build || echo "ONNX encoder unavailable: sentence-transformers will be used"
+	# Write and check the ONNX encoder now, so no command pays for it later (assistant/encoder_setup.py).
+	$(BIN)/python -m assistant.encoder_setup || echo "ONNX encoder unavailable: sentence-transformers will be used"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools

@@ -189,7 +189,9 @@ def _documents(settings: Any, collection: str = "default") -> list[Any]:
         committed = read_committed(settings.data_dir, store_prefix(base, collection))
     if committed is None:
         committed = _store(settings, LazyEmbeddings(settings), collection).committed()
-    return document_infos(committed)
+    from assistant.types import DocumentInfo
+
+    return [DocumentInfo(**d) for d in document_infos(committed)]
 
 
 def cmd_documents(args: argparse.Namespace) -> int:

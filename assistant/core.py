@@ -169,7 +169,7 @@ class Assistant:
             yield finish(item, inputs, self.retriever) if isinstance(item, Answer) else item
 
     def documents(self) -> list[DocumentInfo]:
-        return document_infos(self.store.committed())
+        return [DocumentInfo(**d) for d in document_infos(self.store.committed())]
 
     def document(self, doc_id: str) -> DocumentText:
         found = self.store.document(doc_id)

@@ -1,29 +1,22 @@
-"""A small exception hierarchy whose messages are safe to show a person."""
+"""A small exception hierarchy whose messages are safe to show a person.
 
+The base and the errors the ingest side raises live in ``index.errors`` (data flows one way:
+``index`` never imports ``assistant``); ``AssistantError`` is that base under the name the
+shells catch, so ``except AssistantError`` covers an ingest error too.
+"""
 
-class AssistantError(Exception):
-    """Base error: the message is meant for the person using the assistant."""
+from index.errors import ConfigError, DocumentError, InputError, StoreError
+from index.errors import UserFacingError as AssistantError
 
-
-class InputError(AssistantError):
-    """The question or request is not acceptable (empty, too long, malformed)."""
-
-
-class ConfigError(AssistantError):
-    """A setting is wrong or an optional dependency is missing."""
-
-
-class StoreError(AssistantError):
-    """The vector store cannot be reached or is inconsistent."""
-
-
-class DocumentError(AssistantError):
-    """A document cannot be read or indexed; names the file and the reason."""
-
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
+__all__ = [
+    "AssistantError",
+    "ConfigError",
+    "DocumentError",
+    "ForbiddenError",
+    "InputError",
+    "NotFoundError",
+    "StoreError",
+]
 
 
 class NotFoundError(AssistantError):

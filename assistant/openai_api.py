@@ -201,7 +201,8 @@ def build_router(
     ``limiter``: for an app without ``RateLimitMiddleware`` (which already counts ``/v1``);
     ``assistant serve`` passes none, so a request is never counted twice.
     """
-    keys = [k.strip() for k in (settings.api_keys or "").split(",") if k.strip()]
+    listed = settings.api_keys.get_secret_value()
+    keys = [k.strip() for k in listed.split(",") if k.strip()]
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
     def guard(request: Request) -> None:

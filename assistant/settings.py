@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -129,9 +129,13 @@ class Settings(BaseSettings):
     llm: str = Field("extractive", description="`extractive` or a LangChain `provider:model`.")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files.")
-    admin_token: str | None = Field(None, description="Enables uploads in the UI when set.")
-    api_keys: str = Field(
-        "", description="Comma-separated keys; when set, /v1/* needs `Authorization: Bearer`."
+    # Secrets are SecretStr: a repr, a log line or a traceback shows "**********".
+    admin_token: SecretStr | None = Field(
+        None, description="Enables uploads (UI and POST /api/upload) when set."
+    )
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Comma-separated keys; when set, /v1/* needs `Authorization: Bearer`.",
     )
     allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
     collection_origins: str = Field(

@@ -78,7 +78,7 @@ def name_problem(name: str) -> str | None:
 
 def install_upload_route(app: FastAPI, settings: Settings, origins: list[str]) -> None:
     """Add ``POST /api/upload`` when an admin token is configured; otherwise add nothing."""
-    expected = settings.admin_token
+    expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
     if not expected:
         return
     guesses = RateLimiter(settings.server.token_attempts_per_minute)

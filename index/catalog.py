@@ -12,10 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from assistant.types import DocumentInfo
+from typing import Any
 
 log = logging.getLogger(__name__)
 _DEFAULT_DB = ("default_tenant", "default_database")  # what chromadb.PersistentClient uses
@@ -152,9 +149,8 @@ def page_starts(meta: dict[str, Any]) -> list[int]:
     return [int(s) for s in starts] if isinstance(starts, list) else []
 
 
-def document_infos(committed: dict[str, dict[str, Any]]) -> list[DocumentInfo]:
-    """The documents of an index, sorted by source name as every front end lists them."""
-    from assistant.types import DocumentInfo
-
-    docs = [DocumentInfo(**document_info(i, m)) for i, m in committed.items()]
-    return sorted(docs, key=lambda d: d.source.lower())
+def document_infos(committed: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents of an index as ``DocumentInfo`` fields, sorted by source name as every
+    front end lists them."""
+    docs = [document_info(i, m) for i, m in committed.items()]
+    return sorted(docs, key=lambda d: str(d["source"]).lower())

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from assistant.errors import StoreError
+from index.errors import StoreError
 
 log = logging.getLogger(__name__)
 SERVER_TIMEOUT_S = 60.0  # one call to a Chroma server (an ingest batch may take a while)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError
+from index.errors import InputError
 
 DEFAULT = "default"
 NAME_RULE = (
@@ -75,8 +75,8 @@ def existing(data_dir: Path, chroma_url: str | None, base: str) -> list[str]:
 
 
 def _from_chroma(data_dir: Path, chroma_url: str | None) -> list[str]:
-    from assistant.errors import StoreError
     from index.chroma_client import open_client
+    from index.errors import StoreError
 
     client = open_client(data_dir, chroma_url)
     try:

@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import DocumentError
+from index.errors import DocumentError
 
 # The creation time in python-docx's own template: files it writes carry it unless set, so
 # it says nothing about the document.

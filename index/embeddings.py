@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ConfigError
 from index.encoders import _DEFAULT_ALIASES, DEFAULT_MODEL, resolve_model  # noqa: F401
+from index.errors import ConfigError
 
 __all__ = ["DEFAULT_MODEL", "SentenceEmbeddings", "cpu_has_bf16", "resolve_model"]
 _FEW = 4  # encode calls with at most this many texts run on one thread

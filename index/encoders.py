@@ -13,14 +13,43 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from assistant.errors import ConfigError
+from index.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from assistant.settings import Settings
+
+class _EncoderFields(Protocol):
+    @property
+    def backend(self) -> str: ...
+    @property
+    def cache_dir(self) -> Path: ...
+    @property
+    def query_threads(self) -> int: ...
+    @property
+    def ingest_threads(self) -> int: ...
+
+
+class _IndexFields(Protocol):
+    @property
+    def batch_size(self) -> int: ...
+
+
+class Settings(Protocol):
+    """What the encoders read of the assistant's settings (``assistant.settings.Settings``
+    has these); a protocol, so ``index`` imports nothing from ``assistant``."""
+
+    @property
+    def embedding_model(self) -> str: ...
+
+    @property
+    def encoder(self) -> _EncoderFields: ...
+
+    @property
+    def index(self) -> _IndexFields: ...
+
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "all-MiniLM-L6-v2"

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.errors import AssistantError, DocumentError
 from index.chunking import Chunk, chunk_text
+from index.errors import DocumentError, UserFacingError
 from index.loaders import LoadedDocument, discover, load
 from index.records import DocumentWrite
 from index.store import Store
@@ -297,7 +297,7 @@ def _embed_and_write(
         row += n
     try:
         store.write_documents(writes)
-    except AssistantError as exc:
+    except UserFacingError as exc:
         report.errors.extend(DocumentError(item.doc.source, str(exc)) for item in group)
         return
     for item in group:

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.errors import StoreError
+from index.errors import StoreError
 
 log = logging.getLogger(__name__)
 LEASE_TTL_S = 30.0

@@ -309,28 +309,27 @@ def _build(
     return verdict
 
 
-def main(argv: list[str]) -> int:
-    """``--build``: write and check the encoder for the configured model (``make install``);
-    ``--write-reference``: rewrite the shipped reference vectors (maintainers)."""
-    if argv == ["--write-reference"]:
-        print(write_reference())
-        return 0
-    if argv != ["--build"]:
-        print("usage: python -m index.onnx_encoder --build | --write-reference")
-        return 2
-    from assistant.settings import Settings
+def build(model: str, cache_dir: Path) -> int:
+    """Write and check the encoder for ``model`` in ``cache_dir``; the exit status of
+    ``python -m assistant.encoder_setup`` (``make install``), which reads the settings."""
     from index.encoders import resolve_model
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    settings = Settings()
-    model = settings.embedding_model
     try:
-        encoder = load_onnx(model, Path(resolve_model(model)), settings.encoder.cache_dir)
+        encoder = load_onnx(model, Path(resolve_model(model)), cache_dir)
     except EncoderUnavailable as exc:
         print(f"The ONNX encoder is unavailable for {model}: {exc}")
         return 1
     print(f"ONNX encoder ready for {model} in {encoder._graph.parent}")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """``--write-reference``: rewrite the shipped reference vectors (maintainers)."""
+    if argv == ["--write-reference"]:
+        print(write_reference())
+        return 0
+    print("usage: python -m index.onnx_encoder --write-reference (to build: make install)")
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintenance command

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DocumentError
+from index.errors import DocumentError
 
 PageProgress = Callable[[int, int], None]  # (pages read, pages in all)
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import StoreError
 from index import sentence_vectors
 from index.chroma_client import NoEmbedding, open_client
+from index.errors import StoreError
 from index.lease import ChangeLog, Lease
 from index.records import ChunkRecord, chunk_records
 from index.store_writes import StoreWrites

@@ -42,3 +42,38 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_index_side_imports_nothing_from_the_assistant() -> None:
+    """Data flows one way (index -> store <- assistant): ``index`` never imports ``assistant``."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "index").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "assistant"]
+    assert offenders == []
+
+
+def test_assistant_errors_are_the_index_errors() -> None:
+    from assistant.errors import AssistantError, DocumentError, StoreError
+    from index.errors import DocumentError as IndexDocumentError
+    from index.errors import UserFacingError
+
+    assert AssistantError is UserFacingError and DocumentError is IndexDocumentError
+    assert issubclass(StoreError, AssistantError)
+
+
+def test_settings_never_show_their_secrets() -> None:
+    from assistant import Settings
+
+    s = Settings(admin_token="adm-s3cret", api_keys="k-one,k-two")
+    shown = repr(s) + str(s) + s.model_dump_json()
+    assert "adm-s3cret" not in shown and "k-one" not in shown
+    assert s.admin_token is not None and s.admin_token.get_secret_value() == "adm-s3cret"
+    assert not Settings().admin_token and not Settings().api_keys  # unset: falsy
