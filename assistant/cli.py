@@ -18,6 +18,7 @@ from assistant.cli_collections import (
     collection_of,
     require,
 )
+from assistant.cli_index import documents, open_store, unchanged
 from assistant.errors import AssistantError, InputError
 from assistant.types import Answer
 
@@ -76,21 +77,6 @@ def _warm(embedder: Any) -> None:
         logging.getLogger(__name__).debug("Warming the encoder failed.", exc_info=True)
 
 
-def _store(settings: Any, embedder: Any, collection: str | None = None) -> Any:
-    """The index alone, for commands that need no chain (and, unless they embed, no model)."""
-    from index.store import Store
-
-    idx = settings.index
-    return Store(
-        settings.data_dir,
-        embedder.identity,
-        idx.chunk_tokens,
-        idx.unit_tokens,
-        settings.chroma_url,
-        collection=collection,
-    )
-
-
 def format_answer(answer: Answer, with_text: bool = True) -> str:
     """The answer, then its numbered sources with their offsets."""
     lines = [answer.answer, ""] if with_text else []
@@ -117,13 +103,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     idx = settings.index
     paths = [Path(p) for p in args.paths]
     collection = collection_of(args)
-    report = None if args.sync else _unchanged(settings, paths, collection)
+    report = None if args.sync else unchanged(settings, paths, collection)
     if report is not None:
         print(report.summary())
         return 0
     report = ingest(
         paths,
-        _store(settings, embedder, collection),
+        open_store(settings, collection, embedder),
         embedder,
         chunk_tokens=idx.chunk_tokens,
         unit_tokens=idx.unit_tokens,
@@ -139,33 +125,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _unchanged(settings: Any, paths: list[Path], collection: str = "default") -> Any:
-    """The report when every file is indexed as it is and the index is whole, read without
-    Chroma; None when the full ingest must run."""
-    from index.catalog import has_orphans, read_committed
-    from index.collection_names import store_prefix
-    from index.encoders import model_identity
-    from index.ingest import unchanged_report
-    from index.store import index_name
-
-    identity = model_identity(settings.embedding_model)
-    if identity is None or settings.chroma_url:
-        return None
-    idx = settings.index
-    prefix = store_prefix(index_name(identity, idx.chunk_tokens, idx.unit_tokens), collection)
-    committed = read_committed(settings.data_dir, prefix)
-    if not committed or has_orphans(settings.data_dir, prefix, committed) is not False:
-        return None
-    return unchanged_report(paths, committed, int(idx.max_file_mb * 1e6))
-
-
 def cmd_remove(args: argparse.Namespace) -> int:
-    from index.encoders import LazyEmbeddings
     from index.ingest import remove
 
     settings = _settings(args)
     collection = require(settings, collection_of(args))
-    removed = remove(args.names, _store(settings, LazyEmbeddings(settings), collection))
+    removed = remove(args.names, open_store(settings, collection))
     for name in removed:
         print(f"removed {name}")
     missing = set(args.names) - set(removed)
@@ -174,29 +139,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 1 if missing and not removed else 0
 
 
-def _documents(settings: Any, collection: str = "default") -> list[Any]:
-    """The indexed documents; a local index is read without Chroma (``index.catalog``)."""
-    from index.catalog import document_infos, read_committed
-    from index.collection_names import store_prefix
-    from index.encoders import LazyEmbeddings, model_identity
-    from index.store import index_name
-
-    identity = model_identity(settings.embedding_model)
-    committed = None
-    if identity is not None and not settings.chroma_url:
-        idx = settings.index
-        base = index_name(identity, idx.chunk_tokens, idx.unit_tokens)
-        committed = read_committed(settings.data_dir, store_prefix(base, collection))
-    if committed is None:
-        committed = _store(settings, LazyEmbeddings(settings), collection).committed()
-    from assistant.types import DocumentInfo
-
-    return [DocumentInfo(**d) for d in document_infos(committed)]
-
-
 def cmd_documents(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    docs = _documents(settings, require(settings, collection_of(args)))
+    docs = documents(settings, require(settings, collection_of(args)))
     if args.json:
         print(json.dumps([d.model_dump() for d in docs], ensure_ascii=False))
         return 0

@@ -13,6 +13,7 @@ import shutil
 import sys
 from typing import Any
 
+from assistant.cli_index import committed, open_store
 from assistant.errors import InputError
 from assistant.registry import base_prefix, not_found
 from index.collection_names import DEFAULT, NAME_RULE, check_name, existing, upload_dir
@@ -41,31 +42,8 @@ def require(settings: Any, name: str) -> str:
 
 def _counts(settings: Any, name: str) -> tuple[int, int]:
     """Documents and chunks of a collection, read without a model where the store allows."""
-    from index.catalog import read_committed
-    from index.collection_names import store_prefix
-
-    committed = None
-    if not settings.chroma_url:
-        committed = read_committed(settings.data_dir, store_prefix(base_prefix(settings), name))
-    if committed is None:
-        committed = _store(settings, name).committed()
-    return len(committed), sum(int(m.get("chunks", 0)) for m in committed.values())
-
-
-def _store(settings: Any, name: str) -> Any:
-    from index.encoders import LazyEmbeddings
-    from index.store import Store
-
-    idx = settings.index
-    identity = LazyEmbeddings(settings).identity
-    return Store(
-        settings.data_dir,
-        identity,
-        idx.chunk_tokens,
-        idx.unit_tokens,
-        settings.chroma_url,
-        collection=name,
-    )
+    records = committed(settings, name)
+    return len(records), sum(int(m.get("chunks", 0)) for m in records.values())
 
 
 def cmd_collections(args: argparse.Namespace, settings: Any) -> int:
@@ -111,7 +89,7 @@ def _delete(args: argparse.Namespace, settings: Any) -> int:
         if input(prompt).strip() != name:
             print("Not deleted.", file=sys.stderr)
             return 1
-    _store(settings, name).drop()
+    open_store(settings, name).drop()
     if uploads.is_dir():
         shutil.rmtree(uploads)
     print(f"deleted collection {name} ({docs} documents)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import _documents, _unchanged
+from assistant import cli_index
 from assistant.settings import Settings
 from index.catalog import has_orphans, read_committed
 from index.encoders import DEFAULT_MODEL, LazyEmbeddings, model_identity
@@ -70,7 +70,7 @@ def test_catalog_reads_what_chroma_reads(tmp_path: Path, corpus: Path) -> None:
     assert read_committed(settings.data_dir, store.prefix) == store.committed()
     remove(["beta.md"], store)
     assert read_committed(settings.data_dir, store.prefix) == store.committed()
-    assert [d.source for d in _documents(settings)] == ["alpha.txt"]
+    assert [d.source for d in cli_index.documents(settings)] == ["alpha.txt"]
     assert read_committed(settings.data_dir, "idx-000000000000") == {}, "another index: empty"
     assert read_committed(tmp_path / "never-used", store.prefix) == {}
 
@@ -83,22 +83,23 @@ def test_catalog_defers_to_chroma_when_unsure(tmp_path: Path, corpus: Path) -> N
     with sqlite3.connect(db) as con:  # Chroma logged a write it has not applied yet
         con.execute("UPDATE max_seq_id SET seq_id = 0")
     assert read_committed(settings.data_dir, store.prefix) is None
-    assert [d.source for d in _documents(settings)] == ["alpha.txt", "beta.md"], "via Chroma"
+    listed = [d.source for d in cli_index.documents(settings)]
+    assert listed == ["alpha.txt", "beta.md"], "via Chroma"
     db.write_bytes(b"not a database")
     assert read_committed(settings.data_dir, store.prefix) is None
 
 
 def test_unchanged_ingest_is_decided_without_chroma(tmp_path: Path, corpus: Path) -> None:
     settings, store = build(tmp_path / "data", corpus)
-    report = _unchanged(settings, [corpus])
+    report = cli_index.unchanged(settings, [corpus])
     assert report is not None and sorted(report.unchanged) == ["alpha.txt", "beta.md"]
     (corpus / "gamma.txt").write_text("Gamma is new. It is blue.")
-    assert _unchanged(settings, [corpus]) is None, "a new file needs the full ingest"
+    assert cli_index.unchanged(settings, [corpus]) is None, "a new file needs the full ingest"
     (corpus / "gamma.txt").unlink()
     (corpus / "alpha.txt").write_text("Alpha changed.")
-    assert _unchanged(settings, [corpus]) is None, "a changed file needs the full ingest"
-    assert _unchanged(settings, [corpus / "beta.md"]) is not None
-    assert _unchanged(settings, [tmp_path / "missing.txt"]) is None, "errors are reported"
+    assert cli_index.unchanged(settings, [corpus]) is None, "a changed file needs the full ingest"
+    assert cli_index.unchanged(settings, [corpus / "beta.md"]) is not None
+    assert cli_index.unchanged(settings, [tmp_path / "missing.txt"]) is None, "errors are reported"
 
 
 def test_a_half_written_index_is_repaired_by_the_full_ingest(tmp_path: Path, corpus: Path) -> None:
@@ -112,7 +113,7 @@ def test_a_half_written_index_is_repaired_by_the_full_ingest(tmp_path: Path, cor
         metadatas=[{"doc_id": "ghost", "doc_hash": "000", "start": 0, "end": 5, "ord": 0}],
     )
     assert has_orphans(settings.data_dir, store.prefix, committed) is True
-    assert _unchanged(settings, [corpus]) is None, "repair needs Chroma"
+    assert cli_index.unchanged(settings, [corpus]) is None, "repair needs Chroma"
 
 
 def _modules_after(args: list[str], data: Path) -> tuple[int, str, set[str]]:
