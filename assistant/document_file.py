@@ -27,8 +27,14 @@ DOC_ID = re.compile(r"[0-9a-f]{16}")
 FILE_ROUTE = "/api/documents/{doc_id}/file"
 
 
-def pdf_bytes(doc: DocumentInfo) -> bytes:
-    """The indexed PDF of ``doc``; ``NotFoundError`` saying why when it cannot be served."""
+# (path, size, mtime) -> whether the file there is the indexed PDF: opening a citation asks
+# pdf_available, then the viewer fetches the file, and a large PDF is not hashed each time.
+_VERIFIED: dict[tuple[str, int, int, str], bool] = {}
+
+
+def _indexed_pdf(doc: DocumentInfo, with_bytes: bool) -> bytes:
+    """The indexed PDF of ``doc`` (empty unless ``with_bytes``); ``NotFoundError`` saying why
+    when it cannot be served."""
     name = doc.source
     if doc.format != "pdf":
         raise NotFoundError(f"{name} is not a PDF: only its text can be shown.")
@@ -36,20 +42,35 @@ def pdf_bytes(doc: DocumentInfo) -> bytes:
     if path is None or path.suffix.lower() != ".pdf" or not path.is_file() or not doc.file_hash:
         raise NotFoundError(f"The PDF of {name} is no longer where it was indexed.")
     try:
-        data = path.read_bytes()
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns, doc.file_hash)
+        known = _VERIFIED.get(key)
+        data = path.read_bytes() if with_bytes or known is None else b""
     except OSError as exc:
         raise NotFoundError(f"The PDF of {name} cannot be read.") from exc
-    if hashlib.sha256(data).hexdigest() != doc.file_hash or not data.lstrip()[:5] == b"%PDF-":
+    if known is None:
+        known = hashlib.sha256(data).hexdigest() == doc.file_hash and (
+            data.lstrip()[:5] == b"%PDF-"
+        )
+        if len(_VERIFIED) > 256:
+            _VERIFIED.clear()
+        _VERIFIED[key] = known
+    if not known:
         raise NotFoundError(
             f"{name} has changed since it was indexed; run `assistant ingest` again to view it."
         )
     return data
 
 
+def pdf_bytes(doc: DocumentInfo) -> bytes:
+    """The indexed PDF of ``doc``; ``NotFoundError`` saying why when it cannot be served."""
+    return _indexed_pdf(doc, with_bytes=True)
+
+
 def pdf_available(doc: DocumentInfo) -> bool:
     """Whether ``pdf_bytes`` would serve ``doc`` (the UI offers the PDF view only then)."""
     try:
-        pdf_bytes(doc)
+        _indexed_pdf(doc, with_bytes=False)
     except NotFoundError:
         return False
     return True
