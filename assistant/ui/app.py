@@ -180,15 +180,16 @@ def build_ui(
         def start_over() -> tuple[Any, ...]:
             return [], [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
 
+        restart_kwargs: dict[str, Any] = {
+            "fn": start_over,
+            "inputs": None,
+            "outputs": [chatbot, shown, history, turns, sources, docview, msg],
+            "cancels": [asked_event, example_event],
+            "queue": False,
+            "api_visibility": "private",
+        }
         for trigger in (restart.click, chatbot.clear):  # the chat's own bin starts over too
-            trigger(
-                start_over,
-                None,
-                [chatbot, shown, history, turns, sources, docview, msg],
-                cancels=[asked_event, example_event],
-                queue=False,
-                api_visibility="private",
-            ).then(unlock, None, msg, queue=False, api_visibility="private")
+            trigger(**restart_kwargs).then(unlock, None, msg, queue=False, api_visibility="private")
 
         def open_citation(t: Turns, evt: gr.EventData) -> tuple[Any, Any]:
             try:
@@ -255,14 +256,9 @@ def build_ui(
         demo.load(**choice_kwargs)
         # Another collection: the chat starts over (its history and citations belong to the
         # old one) and the Documents tab shows the new one's documents.
-        collection.input(
-            start_over,
-            None,
-            [chatbot, shown, history, turns, sources, docview, msg],
-            cancels=[asked_event, example_event],
-            queue=False,
-            api_visibility="private",
-        ).then(unlock, None, msg, queue=False, api_visibility="private").then(**list_kwargs)
+        collection.input(**restart_kwargs).then(
+            unlock, None, msg, queue=False, api_visibility="private"
+        ).then(**list_kwargs)
 
     demo.queue(default_concurrency_limit=limit)
     return demo
