@@ -66,8 +66,21 @@ def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:
     from index.encoders import LazyEmbeddings
 
     embedder = LazyEmbeddings(settings)
-    threading.Thread(target=_warm, args=(embedder,), name="encoder-warm", daemon=True).start()
+    warming = threading.Thread(target=_warm, args=(embedder,), name="encoder-warm", daemon=True)
+    warming.start()
+    _WARMING.append(warming)
     return Assistant(settings, embedder=embedder, collection=collection)
+
+
+_WARMING: list[Any] = []  # encoder loads still running; joined before the process exits
+
+
+def _settle() -> None:
+    """Wait for encoder loads still running: a process that exits while ONNX Runtime builds
+    its session on another thread aborts in C++ ("terminate called without an active
+    exception", exit -6) instead of returning its own exit code."""
+    while _WARMING:
+        _WARMING.pop().join(timeout=60)
 
 
 def _warm(embedder: Any) -> None:
@@ -177,6 +190,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return _jsonl(_assistant(args, warm=True))
     if args.question is None:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
+    from assistant.core import check_question
+
+    check_question(args.question, _settings(args).answer.max_question_chars)  # before any load
     assistant = _assistant(args, warm=True)
     if not args.json and getattr(assistant, "generative", None) is not None:
         return _ask_streaming(assistant, args.question)
@@ -359,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        _settle()
 
 
 if __name__ == "__main__":
