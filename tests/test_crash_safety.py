@@ -33,19 +33,27 @@ pytestmark = pytest.mark.integration
 KILLS = 5
 MODEL_IDENTITY = "all-MiniLM-L6-v2:384"  # what the CLI's default embedder records
 WRAPPER = """
+import os
 import sys
+import time
 import index.ingest
 from index.store import Store
 
 index.ingest._GROUP_UNITS = 120  # several groups, so several commits, per run
+HOLD = os.environ.get("CRASH_HOLD") == "1"
 
 
 def marked(name):
     real = getattr(Store, name)
 
     def wrapper(self, *args, **kwargs):
-        print("WRITE", name, args[0] if args and isinstance(args[0], str) else "", flush=True)
-        return real(self, *args, **kwargs)
+        what = args[0] if args and isinstance(args[0], str) else ""
+        print("WRITE", name, what, flush=True)
+        result = real(self, *args, **kwargs)
+        if HOLD and what == "writing chunks":  # parts written, not committed: wait for the kill
+            print("HELD", flush=True)
+            time.sleep(60)
+        return result
 
     setattr(Store, name, wrapper)
 
@@ -92,14 +100,18 @@ def reader(proc: subprocess.Popen[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def killed_run(folder: Path, env: dict[str, str], rng: random.Random) -> tuple[bool, list[str]]:
-    """Start the ingest, SIGKILL it after a random write plus a random delay.
+def killed_run(
+    folder: Path, env: dict[str, str], rng: random.Random, hold: bool = False
+) -> tuple[bool, list[str]]:
+    """Start the ingest, SIGKILL it after a random write plus a random delay; with ``hold``,
+    the moment after it wrote a group's chunks and before it commits them (a random delay
+    lands there only by chance, so a run might never test it).
 
     Returns whether it was killed (it may finish first) and the markers it printed.
     """
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, str(folder)],
-        env=env,
+        env={**env, "CRASH_HOLD": "1" if hold else "0"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -118,7 +130,10 @@ def killed_run(folder: Path, env: dict[str, str], rng: random.Random) -> tuple[b
                 continue
             if line is None:
                 break
-            if line.startswith("WRITE"):
+            if hold and line.startswith("HELD"):
+                seen.append(line.strip())
+                break
+            if not hold and line.startswith("WRITE"):
                 seen.append(line.strip())
                 if len(seen) == target:
                     time.sleep(rng.uniform(0.0, 0.25))
@@ -209,7 +224,8 @@ def test_sigkill_during_ingest_leaves_a_consistent_index(tmp_path: Path) -> None
         rounds += 1
         if rounds > 1:
             mutate(folder, rng, rounds)
-        killed, seen = killed_run(folder, env, rng)
+        # Every third round, until one has, kills between writing parts and committing them.
+        killed, seen = killed_run(folder, env, rng, hold=not half_written and rounds % 3 == 0)
         kills += killed
         if data.exists():
             store = open_store(data)
