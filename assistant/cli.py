@@ -35,6 +35,7 @@ for _key, _value in {
 
 
 def _settings(args: argparse.Namespace) -> Any:
+    """The settings, with the command's flags as overrides of the env (checked alike)."""
     from assistant.settings import Settings
 
     overrides: dict[str, Any] = {}
@@ -44,12 +45,10 @@ def _settings(args: argparse.Namespace) -> Any:
         overrides["chroma_url"] = args.chroma_url
     if getattr(args, "llm", None):
         overrides["llm"] = args.llm
-    settings = Settings(**overrides)
-    server = getattr(args, "host", None), getattr(args, "port", None)
-    if server != (None, None):
-        settings.server.host = server[0] or settings.server.host
-        settings.server.port = server[1] if server[1] is not None else settings.server.port
-    return settings
+    server = {"host": getattr(args, "host", None), "port": getattr(args, "port", None)}
+    if server := {k: v for k, v in server.items() if v is not None and v != ""}:
+        overrides["server"] = server  # merged with ASSISTANT_SERVER__* by pydantic-settings
+    return Settings(**overrides)
 
 
 def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:

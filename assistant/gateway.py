@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.config_values import network_list, split_list
 from assistant.errors import ConfigError
 from assistant.ratelimit import peek_body
 from assistant.security import send_json
@@ -45,20 +46,13 @@ FORWARDING_HEADERS = {
 }
 
 
-def parse_networks(value: str) -> list[IPNetwork]:
-    """``"10.0.0.1, 192.168.0.0/16"`` as networks; ``ConfigError`` names a bad entry."""
-    networks = []
-    for item in (v.strip() for v in value.split(",")):
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as exc:
-            raise ConfigError(
-                f"Trusted proxy {item!r} is not an IP address or network (e.g. 10.0.0.5 or "
-                "10.0.0.0/8)."
-            ) from exc
-    return networks
+def parse_networks(value: str | Iterable[str]) -> list[IPNetwork]:
+    """``"10.0.0.1, 192.168.0.0/16"`` (or a list) as networks; ``ConfigError`` names a bad
+    entry (the settings check them when read; this serves direct callers too)."""
+    try:
+        return [ipaddress.ip_network(n) for n in network_list(value)]
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -127,7 +121,9 @@ def host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def allowed_host_names(bound_host: str, origins: Iterable[str], extra: str) -> set[str]:
+def allowed_host_names(
+    bound_host: str, origins: Iterable[str], extra: str | Iterable[str]
+) -> set[str]:
     """Host names this server answers to (IP literals are always accepted, see below)."""
     names = {"localhost"}
     if bound_host not in ("", "0.0.0.0", "::"):
@@ -137,7 +133,7 @@ def allowed_host_names(bound_host: str, origins: Iterable[str], extra: str) -> s
     for origin in origins:
         if origin != "*":
             names.add(host_name(urlsplit(origin).netloc))
-    names.update(host_name(h) for h in extra.split(",") if h.strip())
+    names.update(host_name(h) for h in split_list(extra))
     return names
 
 

@@ -12,7 +12,6 @@ from assistant.service import AssistantAPI
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_S = 5.0  # a failed start because of the store is retried no more often than this
 
 
 def build_assistant(settings: Settings) -> AssistantAPI:
@@ -36,8 +35,9 @@ class LazyAssistant:
     a build that failed on the store (a Chroma server still down) is tried again.
     """
 
-    def __init__(self, build: Callable[[], AssistantAPI]) -> None:
+    def __init__(self, build: Callable[[], AssistantAPI], retry_after_s: float = 5.0) -> None:
         self._build = build
+        self.retry_after_s = retry_after_s  # ``server.start_retry_s``
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,11 +71,11 @@ class LazyAssistant:
             self._done.set()
 
     def _retry(self) -> None:
-        """Build again after a store failure, at most once per ``RETRY_AFTER_S``."""
+        """Build again after a store failure, at most once per ``retry_after_s``."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            if time.monotonic() - self._failed_at < RETRY_AFTER_S:
+            if time.monotonic() - self._failed_at < self.retry_after_s:
                 return
             self._error, self._thread = None, None
             self._done.clear()

@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.errors import ConfigError
+from assistant.config_values import normalize_origin as normalize_origin  # re-exported
 from assistant.settings import Settings
 
 API_PREFIX = "/api/"
@@ -31,29 +30,15 @@ WIDGET_CSP = (
 FILE_CSP = "sandbox; default-src 'none'"
 
 
-def normalize_origin(value: str) -> str:
-    """``scheme://host[:port]`` in lower case; raises ``ConfigError`` for anything else."""
-    value = value.strip().rstrip("/")
-    if value == "*":
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-        raise ConfigError(
-            f"Allowed origin {value!r} is not an origin like https://example.com or "
-            "http://localhost:8000 (scheme and host, optional port, no path)."
-        )
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def allowed_origins(settings: Settings) -> list[str]:
     """Origins that may frame the widget and read API responses.
 
-    ``settings.allowed_origins`` (comma-separated) when set; otherwise only the server's own
-    local origins, so nothing is exposed to other sites until the owner lists them.
+    ``settings.allowed_origins`` (checked and normalised when read) when set; otherwise only
+    the server's own local origins, so nothing is exposed to other sites until the owner
+    lists them.
     """
-    if settings.allowed_origins.strip():
-        items = [o for o in settings.allowed_origins.split(",") if o.strip()]
-        return list(dict.fromkeys(normalize_origin(o) for o in items))
+    if settings.allowed_origins:
+        return list(settings.allowed_origins)
     port = settings.server.port
     origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
     host = settings.server.host

@@ -71,7 +71,9 @@ def create_app(
     settings = settings or get_settings()
     policy = OriginPolicy.from_settings(settings)
     origins = policy.trusted
-    lazy = LazyAssistant(get_assistant or partial(build_assistant, settings))
+    lazy = LazyAssistant(
+        get_assistant or partial(build_assistant, settings), settings.server.start_retry_s
+    )
     registry = collections(lazy) if collections else Collections.for_settings(settings, lazy.get)
     if build_now:  # ``serve``: the model and index load while Gradio imports and builds the UI
         lazy.start()

@@ -1,13 +1,35 @@
-"""One settings object: defaults, overridden by ``ASSISTANT_*`` env vars, then by CLI flags."""
+"""One settings object: defaults, overridden by ``ASSISTANT_*`` env vars, then by CLI flags.
+
+Every value is checked when the settings are read (and when one is assigned): a bad origin,
+proxy network or number is a ``ConfigError`` naming the env var; an ``ASSISTANT_*`` variable
+that sets nothing is logged as a warning with the setting it was probably meant to be.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from assistant.config_values import (
+    PREFIX,
+    describe,
+    host_list,
+    network_list,
+    origin_list,
+    unknown_env,
+)
+from assistant.errors import ConfigError
+
+_WARNED: set[str] = set()
+# A list read from one env var as comma-separated text (not JSON).
+CommaList = Annotated[list[str], NoDecode]
 
 
 def _default_data_dir() -> Path:
@@ -19,7 +41,7 @@ def _default_data_dir() -> Path:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class IndexSettings(_Section):
@@ -93,20 +115,29 @@ class ServerSettings(_Section):
     rate_limit_per_minute: int = Field(
         60, ge=1, description="Answer and API requests per client per minute (API, UI, widget)."
     )
-    trusted_proxies: str = Field(
-        "",
-        description="Comma-separated proxy IPs/networks whose X-Forwarded-For is believed; "
-        "from anyone else forwarding headers are dropped.",
+    trusted_proxies: CommaList = Field(
+        default_factory=list,
+        description="Proxy IPs/networks (comma-separated in the env var) whose "
+        "X-Forwarded-For is believed; from anyone else forwarding headers are dropped.",
     )
-    allowed_hosts: str = Field(
-        "",
-        description="Extra comma-separated host names the server answers to (besides "
+    allowed_hosts: CommaList = Field(
+        default_factory=list,
+        description="Extra host names the server answers to (comma-separated; besides "
         "localhost, IP addresses, the bound host and the allowed origins).",
     )
     max_upload_files: int = Field(10, ge=1, description="Most files in one upload.")
     token_attempts_per_minute: int = Field(
         5, ge=1, description="Wrong admin-token attempts per client per minute before 429."
     )
+    start_retry_s: float = Field(
+        5.0,
+        ge=0,
+        description="A start that failed because the store could not be reached is tried "
+        "again no more often than this.",
+    )
+
+    _proxies = field_validator("trusted_proxies", mode="before")(network_list)
+    _hosts = field_validator("allowed_hosts", mode="before")(host_list)
 
 
 class Settings(BaseSettings):
@@ -116,8 +147,18 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=PREFIX, env_nested_delimiter="__", extra="forbid", validate_assignment=True
     )
+
+    def __init__(self, **values: Any) -> None:
+        problem = unknown_env(os.environ, env_names())
+        if problem and problem not in _WARNED:
+            _WARNED.add(problem)  # once per process, not once per Settings()
+            logging.getLogger(__name__).warning(problem)
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc)) from None
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the index lives.")
     chroma_url: str | None = Field(None, description="Use a Chroma server (`chroma run`) instead.")
@@ -137,7 +178,11 @@ class Settings(BaseSettings):
         SecretStr(""),
         description="Comma-separated keys; when set, /v1/* needs `Authorization: Bearer`.",
     )
-    allowed_origins: str = Field("", description="Comma-separated origins allowed to embed/call.")
+    allowed_origins: CommaList = Field(
+        default_factory=list,
+        description="Origins allowed to embed the widget and call the API (comma-separated "
+        "in the env var); empty: the server's own origin only.",
+    )
     collection_origins: str = Field(
         "",
         description="Sites that may reach one collection only: "
@@ -148,6 +193,35 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+
+    _origins = field_validator("allowed_origins", mode="before")(origin_list)
+
+    @field_validator("collection_origins")
+    @classmethod
+    def _collection_origins(cls, value: str) -> str:
+        """Checked here, so a typo stops the start instead of the first widget request."""
+        from assistant.origins import parse_collection_origins
+
+        try:
+            parse_collection_origins(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def _fields(model: type[BaseModel], prefix: str) -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield prefix + name.upper()  # a whole section as JSON
+            yield from _fields(kind, f"{prefix}{name.upper()}__")
+        else:
+            yield prefix + name.upper()
+
+
+def env_names() -> list[str]:
+    """Every env var that sets something: ``ASSISTANT_LLM``, ``ASSISTANT_SERVER__PORT``, ..."""
+    return list(_fields(Settings, PREFIX))
 
 
 @lru_cache(maxsize=1)

@@ -9,8 +9,7 @@ from assistant.errors import AssistantError, ConfigError, StoreError
 from tests.fakes import FakeAssistant
 
 
-def test_store_failure_at_start_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runtime, "RETRY_AFTER_S", 3600.0)
+def test_store_failure_at_start_is_retried() -> None:
     attempts = []
 
     def build() -> FakeAssistant:
@@ -19,26 +18,25 @@ def test_store_failure_at_start_is_retried(monkeypatch: pytest.MonkeyPatch) -> N
             raise StoreError("Cannot open the Chroma store at http://127.0.0.1:9: refused")
         return FakeAssistant()
 
-    lazy = runtime.LazyAssistant(build)
+    lazy = runtime.LazyAssistant(build, retry_after_s=3600.0)
     with pytest.raises(StoreError):
         lazy.get(timeout=10)
     with pytest.raises(StoreError):
         lazy.get(timeout=10)  # too soon to try again
     assert len(attempts) == 1
-    monkeypatch.setattr(runtime, "RETRY_AFTER_S", 0.0)
+    lazy.retry_after_s = 0.0
     assert isinstance(lazy.get(timeout=10), FakeAssistant)
     assert len(attempts) == 2
 
 
-def test_other_failures_are_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runtime, "RETRY_AFTER_S", 0.0)
+def test_other_failures_are_not_retried() -> None:
     attempts = []
 
     def build() -> FakeAssistant:
         attempts.append(1)
         raise ConfigError("Cannot load embedding model 'nope'")
 
-    lazy = runtime.LazyAssistant(build)
+    lazy = runtime.LazyAssistant(build, retry_after_s=0.0)
     for _ in range(3):
         with pytest.raises(AssistantError, match="nope"):
             lazy.get(timeout=10)
