@@ -219,9 +219,11 @@ def _fields(model: type[BaseModel], prefix: str) -> Iterator[str]:
             yield prefix + name.upper()
 
 
-def env_names() -> list[str]:
-    """Every env var that sets something: ``ASSISTANT_LLM``, ``ASSISTANT_SERVER__PORT``, ..."""
-    return list(_fields(Settings, PREFIX))
+@lru_cache(maxsize=1)
+def env_names() -> tuple[str, ...]:
+    """Every env var that sets something: ``ASSISTANT_LLM``, ``ASSISTANT_SERVER__PORT``, ...
+    (the fields never change, so they are walked once, not at every ``Settings()``)."""
+    return tuple(_fields(Settings, PREFIX))
 
 
 @lru_cache(maxsize=1)
