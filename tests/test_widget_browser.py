@@ -242,7 +242,7 @@ def test_widget_flags_unsupported_sentences(
 
 
 def test_widget_is_full_screen_on_a_phone(
-    new_context: Callable[..., BrowserContext], servers: Servers, tmp_path: Path
+    new_context: Callable[..., BrowserContext], servers: Servers
 ) -> None:
     context = new_context(
         viewport={"width": 390, "height": 844},
@@ -269,8 +269,10 @@ def test_widget_is_full_screen_on_a_phone(
     expect(frame.locator("#viewer-text mark")).to_have_text(SENTENCE)
     mark = frame.locator("#viewer-text mark").bounding_box()
     assert mark is not None and mark["y"] >= 0 and mark["y"] + mark["height"] <= 844
-    page.screenshot(path=str(tmp_path / "phone-citation.png"))
+    # No screenshot in this flow: in a mobile context Chromium's capture re-applies the device
+    # metrics, and a cross-origin (out-of-process) frame's taps then missed their targets in CI.
     frame.locator("#back").tap()
+    expect(frame.locator("#viewer")).to_be_hidden()
     frame.locator("#close").tap()
     expect(iframe).to_be_hidden()
     expect(launcher).to_be_visible()
