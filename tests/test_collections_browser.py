@@ -161,9 +161,10 @@ def test_ui_selector_switches_collection_and_starts_over(page: Page, sites: Site
         page.get_by_role("option", name=name, exact=True).click()
         expect(selector).to_have_value(name)
         # The switch starts the chat over, cancelling answers in flight: wait until it has
-        # (the sources panel shows its placeholder), or a question asked at once is cancelled.
+        # (the sources panel names the new collection), or a question asked at once is
+        # cancelled. The panel shows its placeholder before the switch, so that is no sign.
         expect(page.locator("#sources")).to_contain_text(
-            "Sources of the answer appear here", timeout=30_000
+            f"Now answering from the {name} collection", timeout=30_000
         )
 
     def ask(question: str) -> None:
@@ -177,7 +178,9 @@ def test_ui_selector_switches_collection_and_starts_over(page: Page, sites: Site
     page.locator("#chat a.cite-ref").first.click()
     expect(page.locator("#document mark.current")).to_contain_text("25 vacation days")
 
-    choose("faq")  # another collection: the chat starts over
+    question_box.fill("a question being typed")
+    choose("faq")  # another collection: the chat starts over, the draft stays
+    expect(question_box).to_have_value("a question being typed")
     expect(page.locator("#chat a.cite-ref")).to_have_count(0)
     expect(page.locator("#sources")).to_contain_text("Sources of the answer appear here")
     ask(HANDBOOK_Q)

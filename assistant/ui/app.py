@@ -254,9 +254,17 @@ def build_ui(
         }
         refresh.click(**choice_kwargs).then(**list_kwargs)
         demo.load(**choice_kwargs)
+
         # Another collection: the chat starts over (its history and citations belong to the
         # old one) and the Documents tab shows the new one's documents.
-        collection.input(**restart_kwargs).then(
+        def switch(name: str) -> tuple[Any, ...]:
+            """Another collection: the chat starts over, the panel says which collection now
+            answers, and a question being typed is kept."""
+            note = f"Now answering from the {name or DEFAULT} collection. {render.SOURCES_HINT}"
+            panel = render.sources_placeholder(note)
+            return [], [], [], [], panel, render.document_placeholder(), gr.skip()
+
+        collection.input(**{**restart_kwargs, "fn": switch, "inputs": [collection]}).then(
             unlock, None, msg, queue=False, api_visibility="private"
         ).then(**list_kwargs)
 

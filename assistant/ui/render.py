@@ -227,11 +227,14 @@ def confidence_html(answer: Answer) -> str:
     return f'<p class="src-confidence">Confidence {pct}</p>'
 
 
+SOURCES_HINT = (
+    "Sources of the answer appear here. Click a marker like [1] in an answer to check it."
+)
+
+
 def sources_placeholder(message: str = "") -> str:
     """The sources panel with no answer to show, or with a short status message."""
-    text = message or (
-        "Sources of the answer appear here. Click a marker like [1] in an answer to check it."
-    )
+    text = message or SOURCES_HINT
     return f'<div class="src-panel"><p class="src-empty">{_esc(text)}</p></div>'
 
 
