@@ -31,7 +31,7 @@ from assistant.runtime import LazyAssistant
 from assistant.security import scrub_paths
 from assistant.service import AssistantAPI
 from assistant.settings import Settings
-from assistant.textguard import require_valid_unicode
+from assistant.textguard import check_question, require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 from index.collection_names import DEFAULT, check_name
 
@@ -119,16 +119,9 @@ class Runtime:
 
     def check_question(self, question: str, history: list[Message] | None = None) -> None:
         """Refuse empty, overlong or invalid-Unicode questions before any model work."""
-        require_valid_unicode(question, "question")
+        check_question(question, self.settings.answer.max_question_chars)
         for turn in history or []:
             require_valid_unicode(turn.content, "conversation history")
-        limit = self.settings.answer.max_question_chars
-        if not question.strip():
-            raise InputError("Please type a question.")
-        if len(question) > limit:
-            raise InputError(
-                f"The question is {len(question):,} characters long; the limit is {limit:,}."
-            )
 
 
 D = TypeVar("D", bound=DocumentInfo)

@@ -56,13 +56,13 @@ def verify_citations(answer: Answer, chunks: dict[str, list[ChunkRecord]]) -> No
             )
 
 
-_MARKER = re.compile(r"\[(\d+)\]")
+MARKER = re.compile(r"\[(\d+)\]")  # a citation marker in answer text: [1], [2]
 INERT_OPEN, INERT_CLOSE = "\uff3b", "\uff3d"  # fullwidth [ ]: read alike, never a marker
 
 
 def inert_markers(text: str) -> str:
     """``text`` with every ``[n]`` written with fullwidth brackets, so no renderer links it."""
-    return _MARKER.sub(rf"{INERT_OPEN}\1{INERT_CLOSE}", text)
+    return MARKER.sub(rf"{INERT_OPEN}\1{INERT_CLOSE}", text)
 
 
 def neutralize_quoted_markers(answer: Answer) -> Answer:
@@ -74,7 +74,7 @@ def neutralize_quoted_markers(answer: Answer) -> Answer:
     changes; ``citations[].text`` stays the exact span of the source.
     """
     quoted = sorted(
-        {c.text.strip() for c in answer.citations if _MARKER.search(c.text)}, key=len, reverse=True
+        {c.text.strip() for c in answer.citations if MARKER.search(c.text)}, key=len, reverse=True
     )
     if not quoted:
         return answer

@@ -189,7 +189,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return _jsonl(_assistant(args, warm=True))
     if args.question is None:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
-    from assistant.core import check_question
+    from assistant.textguard import check_question
 
     check_question(args.question, _settings(args).answer.max_question_chars)  # before any load
     assistant = _assistant(args, warm=True)

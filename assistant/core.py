@@ -7,7 +7,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.calibration import Calibration
 from assistant.chain import build_chain, build_prepare, finish
@@ -16,7 +16,7 @@ from assistant.errors import InputError, NotFoundError
 from assistant.extractive import ExtractiveAnswerer
 from assistant.retrieval import HybridRetriever, Searcher
 from assistant.settings import Settings
-from assistant.textguard import require_valid_unicode
+from assistant.textguard import check_question, require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
 from index.catalog import document_info, document_infos, page_starts
 from index.collection_names import DEFAULT as DEFAULT_COLLECTION
@@ -30,23 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SAMPLE_ARTICLE = Path(__file__).with_name("data") / "coalition-of-the-willing.txt"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def check_question(question: Any, max_chars: int) -> str:
-    """The question, cleaned of control characters; ``InputError`` if empty or too long."""
-    if not isinstance(question, str):
-        raise InputError("The question must be text.")
-    require_valid_unicode(question, "question")
-    question = _CONTROL.sub(" ", question).strip()
-    if not question:
-        raise InputError("Please type a question.")
-    if len(question) > max_chars:
-        raise InputError(
-            f"That question is {len(question):,} characters long; the limit is {max_chars:,}. "
-            "Please shorten it."
-        )
-    return question
 
 
 def check_history(history: Sequence[Message | dict] | None) -> list[Message]:

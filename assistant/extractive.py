@@ -19,6 +19,9 @@ from assistant.lexical import terms
 from assistant.retrieval import Passage, Searcher
 from assistant.types import Answer, Citation
 
+# What both answerers say when the documents do not answer (then why, and what is listed).
+ABSTAIN_TEXT = "The documents don't say. Nothing in them answers this question"
+
 _COUNT_IN = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d)\b", re.I)
 _COUNTS = {
     "two": 2,
@@ -379,9 +382,7 @@ class ExtractiveAnswerer:
                 closest.append(cand)
             if len(closest) == 3:
                 break
-        text = "The documents don't say. Nothing in them answers this question" + (
-            "; the closest passages are listed as sources." if closest else "."
-        )
+        text = ABSTAIN_TEXT + ("; the closest passages are listed as sources." if closest else ".")
         return Answer(
             answer=text,
             abstained=True,

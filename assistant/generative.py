@@ -25,7 +25,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import make_citation
 from assistant.condense import condense as heuristic_condense
-from assistant.extractive import ExtractiveAnswerer
+from assistant.extractive import ABSTAIN_TEXT, ExtractiveAnswerer
 from assistant.llm import describe, failure_kind, failure_note
 from assistant.prompts import Prompts
 from assistant.reground import NOTE, UNSURE_PREFIX, candidates, closest
@@ -34,7 +34,6 @@ from assistant.support import ABSTAIN_PHRASE, Evidence, SupportScorer, is_claim,
 from assistant.types import Answer, Citation, Message
 
 log = logging.getLogger(__name__)
-ABSTAIN_TEXT = "The documents don't say. Nothing in them answers this question"
 NOT_SHOWN = "The language model's answer was not supported by the documents, so it is not shown."
 COOLDOWN_S = 30.0  # after a timeout or refused connection, answer extractively at once
 HISTORY_TURNS = 6

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.citations import MARKER
 from assistant.lexical import fold, terms
 from assistant.retrieval import Passage, Searcher
 from index.sentences import split_sentences as split_spans
@@ -28,7 +29,6 @@ from index.sentences import split_sentences as split_spans
 SUPPORT_THRESHOLD = 0.675
 DENSE_WEIGHT = 0.5  # the rest is lexical: meaning alone confuses "30" with "31" leaders
 
-MARKER = re.compile(r"\[(\d+)\]")
 _MARKERS_AT_START = re.compile(r"^(?:\s*\[\d+\])+")
 _GLUED = re.compile(r"(?<=[.!?])((?:\[\d+\])+)\s+(?=[A-Z\"“(])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

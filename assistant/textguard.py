@@ -8,6 +8,7 @@ and the last two code points of every plane) are reserved for internal use and n
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from assistant.errors import InputError
 
@@ -33,3 +34,22 @@ def require_valid_unicode(text: str, what: str) -> None:
     problem = unicode_problem(text)
     if problem:
         raise InputError(f"The {what} is not valid Unicode text: it contains {problem}.")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_question(question: Any, max_chars: int) -> str:
+    """The question, cleaned of control characters; ``InputError`` if empty or too long."""
+    if not isinstance(question, str):
+        raise InputError("The question must be text.")
+    require_valid_unicode(question, "question")
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise InputError("Please type a question.")
+    if len(question) > max_chars:
+        raise InputError(
+            f"That question is {len(question):,} characters long; the limit is {max_chars:,}. "
+            "Please shorten it."
+        )
+    return question

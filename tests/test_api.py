@@ -169,7 +169,7 @@ def test_overlong_question_is_refused_before_answering(
     response = client.post("/api/ask", json={"question": "x" * 20_000})
     assert response.status_code == 400
     assert response.json() == {
-        "error": "The question is 20,000 characters long; the limit is 2,000."
+        "error": "That question is 20,000 characters long; the limit is 2,000. Please shorten it."
     }
     assert len(fake.calls) == calls
 

@@ -11,10 +11,10 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from assistant.citations import MARKER
 from assistant.types import Answer, Citation, DocumentInfo, DocumentText
 from index.pdf_loader import page_of
 
-MARKER = re.compile(r"\[(\d+)\]")
 # Every ASCII punctuation character CommonMark lets us backslash-escape, except the ones
 # html.escape turns into entities afterwards (& < >) and quotes, which are harmless in text.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^:])")
