@@ -15,8 +15,16 @@ _NUMBER_Q = re.compile(
     r"\bwhat (?:number|percentage|percent|amount|proportion)\b",
     re.I,
 )
+# "When" asks for a time only as the question's own word: at the start of a clause ("When did",
+# "..., and when?", "since when"). Inside a question it opens a condition ("What happens to the
+# stash when pop fails?"), and "When should I use it?" or "When I modify the file, what must
+# happen?" ask for a circumstance, not a date.
 _DATE_Q = re.compile(
-    r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|century|decade|time)\b", re.I
+    r"(?:^|[,;:(]\s*|\b(?:and|or|but|since|until|till)\s+)when\b"
+    r"(?!\s+(?:should|shall|can|could|may|might|must|would|i|you|we)\b)"
+    r"(?![^?]*,\s*(?:what|which|who|whom|whose|how|where|why|this|that|it|is|are|do|does)\b)|"
+    r"\b(?:what|which|in what) (?:year|date|day|month|century|decade|time)\b",
+    re.I,
 )
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"

@@ -63,6 +63,23 @@ def test_answer_type() -> None:
     assert answer_type_ok("How many leaders came?", "30 leaders attended.")
     assert not answer_type_ok("How many leaders came?", "Leaders attended.")
     assert answer_type_ok("When did it start?", "It started in 1967.")
+    assert not answer_type_ok("When did it start?", "It started after the vote.")
+    assert not answer_type_ok("It was founded by whom, and when?", "Smith founded it.")
+
+
+def test_when_asks_for_a_time_only_as_the_question_word() -> None:
+    """A "when" clause inside a question is a condition, and "When should I ..." asks for a
+    circumstance: neither needs a date in the answer."""
+    condition = "Changes are kept unless the merge conflicts."
+    for question in (
+        "What happens to the stash entry when git stash pop fails with conflicts?",
+        "How do I keep the original file when I compress it?",
+        "When should I use git stash?",
+        "When I modify the document, what must happen to the Endorsements section?",
+    ):
+        assert answer_type_ok(question, condition), question
+    for question in ("When was it founded?", "Who founded it, and since when?"):
+        assert not answer_type_ok(question, condition), question
     # The thing counted is a separate, softer signal: "people" are counted as "leaders".
     assert answer_type_ok("How many people came?", "It was attended by 30 leaders.")
     assert not focus_ok("How many people came?", set(terms("attended by 30 leaders")))
