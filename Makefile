@@ -36,11 +36,12 @@ local-llm: $(STAMP) ## Fetch the local model (SmolLM2-135M-Instruct GGUF, 98 MB)
 CHROMIUM := /usr/bin/chromium
 APT_CHROMIUM := apt-get update -qq && apt-get install -y -qq chromium
 
+# One worker per core (at most 4), a test file's tests on one worker so module fixtures start once.
 test: $(STAMP) chromium local-llm ## Run the whole test suite (installs Debian's chromium if it can)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 test-fast: $(STAMP) ## Unit tests only: no model, server or browser (under 30 s)
-	ASSISTANT_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not integration and not browser"
+	ASSISTANT_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not integration and not browser" -n auto --maxprocesses 4
 
 # The browser tests drive Debian's chromium; never a browser downloaded by Playwright.
 chromium: ## Install Debian's chromium for the browser tests (apt-get, as root or sudo -n)

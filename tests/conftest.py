@@ -149,18 +149,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(getattr(pytest.mark, marker))
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Under ``make test-fast``, loading a model or a browser is a failure, not a slow test."""
+@pytest.fixture(scope="session", autouse=True)
+def _fast_means_no_model() -> Iterator[None]:
+    """Under ``make test-fast``, loading a model is a failure, not a slow test: an error at
+    the last test's teardown, in every pytest process (the xdist workers included)."""
     import sys
 
-    if not FAST:
-        return
+    yield
     loaded = {"torch", "sentence_transformers", "onnxruntime"} & {
         m.split(".")[0] for m in sys.modules
     }
-    if loaded:
-        print(f"\ntest-fast loaded {sorted(loaded)}: mark those tests integration or browser")
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if FAST and loaded:
+        pytest.fail(f"test-fast loaded {sorted(loaded)}: mark those tests integration or browser")
 
 
 # --- the security tests' server (tests/test_security_*.py) ----------------------------
