@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	# torch first, pinned, so the local CPU wheel is used, never the CUDA build.
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[dev]"
-	# Write and check the ONNX encoder now, so no command pays for it later (assistant/encoder_setup.py).
-	$(BIN)/python -m assistant.encoder_setup || echo "ONNX encoder unavailable: sentence-transformers will be used"
+	# Write and check the ONNX encoder now, so no command pays for it later (assistant/ops/encoder_setup.py).
+	$(BIN)/python -m assistant.ops.encoder_setup || echo "ONNX encoder unavailable: sentence-transformers will be used"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
@@ -31,7 +31,7 @@ run: $(STAMP) ## Start the assistant on the bundled sample article (http://127.0
 	$(BIN)/assistant serve
 
 local-llm: $(STAMP) ## Fetch the local model (SmolLM2-135M-Instruct GGUF, 98 MB) for ASSISTANT_LLM=local
-	$(BIN)/python -m assistant.local_llm fetch
+	$(BIN)/python -m assistant.answer.local_llm fetch
 
 CHROMIUM := /usr/bin/chromium
 APT_CHROMIUM := apt-get update -qq && apt-get install -y -qq chromium
@@ -81,7 +81,7 @@ load: $(STAMP) ## Load test: 32 clients for 60 s on the real server (docs/load.j
 eval: $(STAMP) ## Out-of-fold quality: SQuAD leave-one-article-out, article and reader sets (docs/quality.json)
 	$(BIN)/python -m benchmarks.quality
 
-calibrate: $(STAMP) ## Refit assistant/calibration.json on all of the SQuAD subset
+calibrate: $(STAMP) ## Refit assistant/answer/calibration.json on all of the SQuAD subset
 	$(BIN)/python -m benchmarks.calibrate
 
 clean: ## Remove the virtual environment and caches

@@ -224,8 +224,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import tempfile
 
     from assistant.core import Assistant
-    from assistant.evalsets import load_items
-    from assistant.evaluate import evaluate
+    from assistant.ops.evalsets import load_items
+    from assistant.ops.evaluate import evaluate
 
     items = load_items(Path(args.dataset))
     settings = _settings(args)
@@ -256,7 +256,7 @@ def cmd_collections(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from assistant.doctor import format_doctor, run_doctor
+    from assistant.ops.doctor import format_doctor, run_doctor
 
     report = run_doctor(_settings(args))
     if args.json:
@@ -269,7 +269,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import threading
 
-    from assistant.server import serve
+    from assistant.serve.server import serve
 
     settings = _settings(args)
     # The assistant is built once the server runs, after the UI; load what it needs

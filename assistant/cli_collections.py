@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.cli_index import committed, open_store
 from assistant.errors import InputError
-from assistant.registry import base_prefix, not_found
+from assistant.serve.registry import base_prefix, not_found
 from index.collection_names import DEFAULT, NAME_RULE, check_name, existing, upload_dir
 
 

@@ -9,12 +9,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.calibration import Calibration
-from assistant.chain import build_chain, build_prepare, finish
-from assistant.condense import condense
+from assistant.answer.calibration import Calibration
+from assistant.answer.chain import build_chain, build_prepare, finish
+from assistant.answer.condense import condense
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.retrieval import HybridRetriever, Searcher
 from assistant.errors import InputError, NotFoundError
-from assistant.extractive import ExtractiveAnswerer
-from assistant.retrieval import HybridRetriever, Searcher
 from assistant.settings import Settings
 from assistant.textguard import check_question, require_valid_unicode
 from assistant.types import Answer, DocumentInfo, DocumentText, Message
@@ -26,7 +26,7 @@ from index.store import Store
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from assistant.generative import GenerativeAnswerer
+    from assistant.answer.generative import GenerativeAnswerer
 
 log = logging.getLogger(__name__)
 SAMPLE_ARTICLE = Path(__file__).with_name("data") / "coalition-of-the-willing.txt"
@@ -98,16 +98,16 @@ class Assistant:
         """The LLM answerer when ``settings.llm`` names a model (or one is given), else None."""
         if chat_model is None and self.settings.llm.strip().lower() == "extractive":
             return None
-        from assistant.generative import GenerativeAnswerer
-        from assistant.llm import (
+        from assistant.answer.generative import GenerativeAnswerer
+        from assistant.answer.llm import (
             LOCAL_PASSAGES,
             is_local,
             llm_timeout,
             make_chat_model,
             model_label,
         )
-        from assistant.prompts import SMALL_PROMPTS, load_prompts
-        from assistant.support import SupportScorer
+        from assistant.answer.prompts import SMALL_PROMPTS, load_prompts
+        from assistant.answer.support import SupportScorer
 
         local = is_local(self.settings.llm)
         prompts_dir = self.settings.prompts_dir

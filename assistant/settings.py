@@ -186,7 +186,7 @@ class Settings(BaseSettings):
     collection_origins: str = Field(
         "",
         description="Sites that may reach one collection only: "
-        "`NAME=ORIGIN[,ORIGIN...]` entries separated by `;` (see assistant/origins.py).",
+        "`NAME=ORIGIN[,ORIGIN...]` entries separated by `;` (see assistant/serve/origins.py).",
     )
     index: IndexSettings = Field(default_factory=IndexSettings)
     encoder: EncoderSettings = Field(default_factory=EncoderSettings)
@@ -200,7 +200,7 @@ class Settings(BaseSettings):
     @classmethod
     def _collection_origins(cls, value: str) -> str:
         """Checked here, so a typo stops the start instead of the first widget request."""
-        from assistant.origins import parse_collection_origins
+        from assistant.serve.origins import parse_collection_origins
 
         try:
             parse_collection_origins(value)

@@ -1,4 +1,4 @@
-"""Fit the sentence, answerability and refusal models; write assistant/calibration.json.
+"""Fit the sentence, answerability and refusal models; write assistant/answer/calibration.json.
 
 Run: ``python -m benchmarks.calibrate``. ``fit`` is what every fold of ``make eval`` calls on
 its training questions, so the shipped file (fitted on all five SQuAD articles) is made the
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from assistant.calibration import Calibration, refusal_inputs
-from assistant.condense import condense
-from assistant.evalsets import EvalItem, cites_evidence
-from assistant.extractive import Candidate, ExtractiveAnswerer
+from assistant.answer.calibration import Calibration, refusal_inputs
+from assistant.answer.condense import condense
+from assistant.answer.extractive import Candidate, ExtractiveAnswerer
+from assistant.ops.evalsets import EvalItem, cites_evidence
 
 MAX_FALSE_REFUSAL = 0.06  # training folds: at most this share of answerable questions refused
 CONFIDENT_PRECISION = 0.80  # answers at or above uncertain_below are right this often (training)
@@ -114,7 +114,7 @@ def fit(rows: list[Row], answerer: ExtractiveAnswerer) -> Calibration:
 
 
 def main() -> None:
-    from assistant.evalsets import load_items
+    from assistant.ops.evalsets import load_items
     from benchmarks.common import SQUAD_CORPUS, SQUAD_JSON, temp_assistant
     from index.embeddings import SentenceEmbeddings
 
@@ -131,7 +131,7 @@ def main() -> None:
         max_false_refusal=MAX_FALSE_REFUSAL,
         confident_precision=CONFIDENT_PRECISION,
     )
-    print("wrote assistant/calibration.json:", cal)
+    print("wrote assistant/answer/calibration.json:", cal)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.retrieval import Passage
+from assistant.answer.support import SupportScorer
 from assistant.core import SAMPLE_ARTICLE, Assistant
-from assistant.retrieval import Passage
 from assistant.settings import Settings
-from assistant.support import SupportScorer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "claims.jsonl"

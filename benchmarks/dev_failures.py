@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from assistant.condense import condense
-from assistant.evalsets import cites_evidence, fold, keywords_match, load_items
+from assistant.answer.condense import condense
+from assistant.ops.evalsets import cites_evidence, fold, keywords_match, load_items
 from benchmarks.common import ARTICLE, ARTICLE_DEV, ROOT, temp_assistant
 
 SETS = {

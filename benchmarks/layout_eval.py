@@ -21,8 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.evalsets import cites_evidence, load_items
-from assistant.evaluate import evaluate
+from assistant.ops.evalsets import cites_evidence, load_items
+from assistant.ops.evaluate import evaluate
 from index.layout import CODE, HEADING, TABLE, parse
 from index.loaders import load
 from index.sentences import split_blocks

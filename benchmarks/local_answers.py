@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.evalsets import fold, keywords_match
+from assistant.ops.evalsets import fold, keywords_match
 from benchmarks.common import ARTICLE, ARTICLE_DEV, ROOT, SQUAD_CORPUS, SQUAD_JSON, machine
 
 OUT = ROOT / "docs" / "local_answers.json"
@@ -145,7 +145,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def quoted_answer(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
     """The extractive answer over the same index, for comparison (milliseconds a question)."""
-    from assistant.condense import condense
+    from assistant.answer.condense import condense
 
     standalone = condense(item["question"], item.get("history"))
     passages = assistant.searcher.search(standalone, assistant.retriever.k)

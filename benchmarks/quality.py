@@ -7,7 +7,7 @@
   ``issue-examples`` (the issue's own examples: a regression set, not held-out data) and
   ``reader-dev`` (tests/data/reader-dev: questions written to find the answerer's errors, used
   to choose what to build, so a development set, not held-out data): fitted on all of SQuAD,
-  the shipped ``assistant/calibration.json``; out-of-domain.
+  the shipped ``assistant/answer/calibration.json``; out-of-domain.
 - ``heldout`` (tests/data/heldout: 189 questions over 7 more documents, written blind and
   first run through the assistant for the published figures): reported, no floors, so the
   CI test (``only``: the sets with floors) skips it.
@@ -24,9 +24,9 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.calibration import Calibration
-from assistant.evalsets import load_items
-from assistant.evaluate import METRICS, EvalResult, Tally, evaluate
+from assistant.answer.calibration import Calibration
+from assistant.ops.evalsets import load_items
+from assistant.ops.evaluate import METRICS, EvalResult, Tally, evaluate
 from benchmarks.calibrate import Row, collect, fit
 from benchmarks.common import (
     ARTICLE,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.evaluate import METRICS
+from assistant.ops.evaluate import METRICS
 from benchmarks.quality import FLOORS, RESULTS
 
 COLUMNS = (

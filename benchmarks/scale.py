@@ -108,7 +108,7 @@ def measure(data: Path, questions: list[Any], code: Path, work: Path) -> dict:
     """Start ``assistant serve`` on ``data`` and measure it (module docstring)."""
     import httpx
 
-    from assistant.evalsets import keywords_match
+    from assistant.ops.evalsets import keywords_match
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -213,7 +213,7 @@ def build_in_process(data: Path, n: int, cache: Path) -> dict:
 
 
 def run(n: int, n_questions: int, cache: Path, code: Path, keep: Path | None) -> dict:
-    from assistant.evalsets import load_items
+    from assistant.ops.evalsets import load_items
 
     work = Path(tempfile.mkdtemp(prefix="assistant-scale-"))
     data = keep or work / "data"

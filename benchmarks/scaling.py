@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from assistant.evalsets import load_items
+from assistant.ops.evalsets import load_items
 from benchmarks.common import SQUAD_CORPUS, SQUAD_JSON
 
 SIZES = (1, 4, 16)

@@ -111,7 +111,7 @@ def latency(fn, questions: list[str]) -> dict:
 
 
 def main() -> dict:
-    from assistant.evalsets import load_items
+    from assistant.ops.evalsets import load_items
     from benchmarks.common import temp_assistant
     from index.embeddings import SentenceEmbeddings, resolve_model
 

@@ -311,7 +311,7 @@ def _build(
 
 def build(model: str, cache_dir: Path) -> int:
     """Write and check the encoder for ``model`` in ``cache_dir``; the exit status of
-    ``python -m assistant.encoder_setup`` (``make install``), which reads the settings."""
+    ``python -m assistant.ops.encoder_setup`` (``make install``), which reads the settings."""
     from index.encoders import resolve_model
 
     try:

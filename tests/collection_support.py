@@ -63,7 +63,7 @@ def run_app(app: object, settings: Settings) -> Iterator[str]:
     """Serve ``app`` on ``settings.server.port`` (loopback) until the block ends."""
     import uvicorn
 
-    from assistant.server import uvicorn_config
+    from assistant.serve.server import uvicorn_config
 
     config = uvicorn_config(
         app, settings, host="127.0.0.1", log_level="warning", timeout_graceful_shutdown=1

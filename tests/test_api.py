@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.errors import ConfigError, StoreError
-from assistant.ratelimit import RateLimiter
-from assistant.security import allowed_origins, normalize_origin
-from assistant.server import STATIC, create_app, docs_html
+from assistant.serve.ratelimit import RateLimiter
+from assistant.serve.security import allowed_origins, normalize_origin
+from assistant.serve.server import STATIC, create_app, docs_html
 from assistant.settings import ServerSettings, Settings
 from assistant.types import Answer
 from tests.fakes import FakeAssistant

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evalsets import cites_evidence, keywords_match, load_items
+from assistant.ops.evalsets import cites_evidence, keywords_match, load_items
 from tests.conftest import ROOT
 
 ITEMS = load_items(ROOT / "tests" / "data" / "article-dev.jsonl")

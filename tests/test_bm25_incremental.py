@@ -1,4 +1,4 @@
-"""The incremental BM25 (assistant/bm25.py): same scores as a fresh build, by construction.
+"""The incremental BM25 (assistant/answer/bm25.py): same scores as a fresh build, by construction.
 
 Adding or removing texts must give exactly the ranking and scores that indexing the
 remaining texts from scratch gives, whatever the order of the changes and merges.
@@ -11,8 +11,8 @@ import random
 import numpy as np
 import pytest
 
-from assistant.bm25 import BM25
-from assistant.lexical import terms
+from assistant.answer.bm25 import BM25
+from assistant.answer.lexical import terms
 
 _WORDS = "river harbour orchard glacier market library canyon forge boat tree stone stall book "
 WORDS = (_WORDS + "bird leader summit troop peace force minister army treaty vote law").split()

@@ -24,7 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.errors import StoreError
-from assistant.server import create_app
+from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from tests.conftest import SAMPLE
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from assistant.support import SUPPORT_THRESHOLD, contradicts, names, negated, words_to_digits
+from assistant.answer.support import SUPPORT_THRESHOLD, contradicts, names, negated, words_to_digits
 from benchmarks.claims_eval import DATA, build_assistant, evaluate, load, score_rows
 
 

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from assistant import cli
-from assistant.server import create_app
+from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from tests.collection_support import (
     FAQ_Q,

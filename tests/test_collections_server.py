@@ -15,7 +15,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client asks the Hub for Spaces otherwise
 
 from assistant import cli  # noqa: E402
-from assistant.server import create_app  # noqa: E402
+from assistant.serve.server import create_app  # noqa: E402
 from assistant.settings import ServerSettings, Settings  # noqa: E402
 from tests.collection_support import (  # noqa: E402
     FAQ_Q,

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import ConfigError, ForbiddenError, InputError, NotFoundError
-from assistant.openai_api import OpenAIError, collection_of, model_id
-from assistant.origins import OriginPolicy, origin_allowed, parse_collection_origins
-from assistant.registry import Collections
+from assistant.serve.openai_api import OpenAIError, collection_of, model_id
+from assistant.serve.origins import OriginPolicy, origin_allowed, parse_collection_origins
+from assistant.serve.registry import Collections
+from assistant.serve.ui.handlers import Handlers
 from assistant.settings import Settings
-from assistant.ui.handlers import Handlers
 from index.collection_names import (
     DEFAULT,
     check_name,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.serve.ui.render import confidence_html, sources_html
 from assistant.types import Answer
-from assistant.ui.render import confidence_html, sources_html
 
 
 def test_confident_answer_shows_its_confidence() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.document_file import content_disposition
 from assistant.errors import NotFoundError
-from assistant.server import STATIC, create_app
+from assistant.serve.document_file import content_disposition
+from assistant.serve.server import STATIC, create_app
 from assistant.types import DocumentText
 from tests.documents_support import three_page_pdf
 from tests.fakes import FakeAssistant

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.answer_types import answer_type_ok, focus_ok
-from assistant.calibration import (
+from assistant.answer.answer_types import answer_type_ok, focus_ok
+from assistant.answer.calibration import (
     ANSWER_FEATURES,
     CALIBRATION_FILE,
     REFUSAL_FEATURES,
@@ -15,9 +15,9 @@ from assistant.calibration import (
     Calibration,
     refusal_inputs,
 )
-from assistant.demonyms import demonym_words
-from assistant.extractive import _is_label, novel_share, question_terms
-from assistant.lexical import terms
+from assistant.answer.demonyms import demonym_words
+from assistant.answer.extractive import _is_label, novel_share, question_terms
+from assistant.answer.lexical import terms
 
 
 def test_stemming_is_snowball_not_an_alias_table() -> None:

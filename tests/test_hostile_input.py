@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.errors import InputError
-from assistant.server import STATIC, create_app
+from assistant.serve.server import STATIC, create_app
 from assistant.settings import ServerSettings, Settings
 from tests.conftest import ROOT, SAMPLE
 
@@ -247,8 +247,8 @@ def hostile_assistant(embedder, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_markup_in_documents_and_questions_is_inert_where_shown(hostile_assistant) -> None:
-    from assistant.ui import render
-    from assistant.ui.handlers import Handlers
+    from assistant.serve.ui import render
+    from assistant.serve.ui.handlers import Handlers
 
     answer = hostile_assistant.answer("Who is the gallery curator?")
     assert any("<script>" in c.text for c in answer.citations), "the markup must be cited"

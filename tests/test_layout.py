@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.lexical import terms
+from assistant.answer.lexical import terms
 from index.chunking import chunk_text
 from index.layout import CODE, HEADING, ITEM, TABLE, parse
 from index.loaders import load

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.answer_types import _HAS_NUMBER
+from assistant.answer.answer_types import _HAS_NUMBER
+from assistant.answer.reground import NOTE, UNSURE_PREFIX, Candidate, candidates, closest
 from assistant.core import Assistant
-from assistant.reground import NOTE, UNSURE_PREFIX, Candidate, candidates, closest
 from tests.conftest import SAMPLE
 from tests.test_llm_unit import (
     LEADERS,

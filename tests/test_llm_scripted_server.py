@@ -131,7 +131,7 @@ def test_streaming_yields_tokens_then_the_checked_answer(data_dir: Path, embedde
 
 
 def test_api_streams_the_llm_tokens(data_dir: Path, embedder: Any) -> None:
-    from assistant.server import create_app
+    from assistant.serve.server import create_app
 
     with ScriptedServer(well_cited) as server:
         assistant = make(data_dir, embedder, server.url)

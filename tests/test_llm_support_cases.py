@@ -147,8 +147,8 @@ def test_support_threshold_separates_paraphrases_from_wrong_citations(
     sample_assistant: Assistant,
 ) -> None:
     """The numbers quoted where SUPPORT_THRESHOLD is defined, as floors."""
-    from assistant.retrieval import Passage
-    from assistant.support import SupportScorer
+    from assistant.answer.retrieval import Passage
+    from assistant.answer.support import SupportScorer
 
     scorer = SupportScorer(sample_assistant.searcher)
     chunks = sample_assistant.searcher.chunks

@@ -15,14 +15,14 @@ from langchain_core.language_models.fake_chat_models import (
 )
 from langchain_core.messages import AIMessage
 
+from assistant.answer.generative import format_history, format_sources
+from assistant.answer.llm import failure_kind, failure_note, make_chat_model, parse_llm, redact
+from assistant.answer.prompts import VARIABLES, load_prompts
+from assistant.answer.retrieval import Passage
+from assistant.answer.support import is_claim, numbers, split_answer
 from assistant.core import Assistant
 from assistant.errors import ConfigError
-from assistant.generative import format_history, format_sources
-from assistant.llm import failure_kind, failure_note, make_chat_model, parse_llm, redact
-from assistant.prompts import VARIABLES, load_prompts
-from assistant.retrieval import Passage
 from assistant.settings import Settings
-from assistant.support import is_claim, numbers, split_answer
 from assistant.types import Answer
 from index.records import ChunkRecord
 from tests.conftest import SAMPLE
@@ -384,8 +384,8 @@ def test_no_history_means_no_condensing_call(index_dir: Path) -> None:
 
 
 def test_answered_by_is_shown_for_llm_answers_only() -> None:
+    from assistant.serve.ui.render import chat_markdown
     from assistant.types import Answer
-    from assistant.ui.render import chat_markdown
 
     llm = Answer(answer="Thirty leaders came.", abstained=False, answered_by="llm:local:Smol")
     assert r"Answered by llm\:local\:Smol" in chat_markdown(llm, 0)  # markdown-escaped

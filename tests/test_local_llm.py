@@ -16,10 +16,10 @@ import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_tests.unit_tests import ChatModelUnitTests
 
+from assistant.answer.llm import is_local, make_chat_model, model_label
+from assistant.answer.local_llm import DEFAULT_FILE, LocalChatModel, find_model
 from assistant.core import Assistant
 from assistant.errors import ConfigError
-from assistant.llm import is_local, make_chat_model, model_label
-from assistant.local_llm import DEFAULT_FILE, LocalChatModel, find_model
 from assistant.settings import Settings
 from tests.conftest import ROOT, SAMPLE
 
@@ -189,7 +189,7 @@ def test_cli_ask_with_the_local_model(tmp_path: Path) -> None:
 
 
 def test_doctor_reports_the_local_model(tmp_path: Path) -> None:
-    from assistant.doctor import format_doctor, run_doctor
+    from assistant.ops.doctor import format_doctor, run_doctor
 
     missing = run_doctor(Settings(data_dir=tmp_path, llm=f"local:{tmp_path / 'gone.gguf'}"))
     assert missing.local_model is not None and missing.local_model.path is None

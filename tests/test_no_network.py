@@ -133,7 +133,7 @@ def test_ingest_ask_serve_and_doctor_never_call_out(tmp_path: Path) -> None:
     ask = run(["-m", "assistant", "ask", LEADERS_Q, "--json"], env)
     assert ask.returncode == 0, ask.stderr
     assert "30" in json.loads(ask.stdout)["answer"]
-    doctor = run(["-m", "assistant.doctor", "--json"], env)
+    doctor = run(["-m", "assistant.ops.doctor", "--json"], env)
     assert doctor.returncode == 0, doctor.stderr
     assert json.loads(doctor.stdout)["contacts"] == []
 
@@ -163,7 +163,7 @@ def test_ingest_ask_serve_and_doctor_never_call_out(tmp_path: Path) -> None:
 
 
 def test_doctor_names_every_endpoint_it_would_contact(tmp_path: Path) -> None:
-    from assistant.doctor import format_doctor, run_doctor
+    from assistant.ops.doctor import format_doctor, run_doctor
     from assistant.settings import Settings
 
     with socket_on_loopback() as port:  # a port that refuses: the server is "down"
@@ -189,7 +189,7 @@ def test_doctor_names_every_endpoint_it_would_contact(tmp_path: Path) -> None:
 def test_doctor_reports_counts_and_the_orphans_repair_would_remove(tmp_path: Path) -> None:
     """An interrupted write (parts without their committing record) shows up as orphans."""
     from assistant.core import Assistant
-    from assistant.doctor import format_doctor, run_doctor
+    from assistant.ops.doctor import format_doctor, run_doctor
     from assistant.settings import Settings
     from tests.fakes import HashEmbeddings
 

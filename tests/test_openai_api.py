@@ -19,8 +19,8 @@ import openai
 import pytest
 import uvicorn
 
-from assistant.server import create_app
-from assistant.service import AssistantAPI
+from assistant.serve.server import create_app
+from assistant.serve.service import AssistantAPI
 from assistant.settings import ServerSettings, Settings
 from tests.conftest import SAMPLE
 from tests.fakes import FakeAssistant

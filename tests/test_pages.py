@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.citations import make_citation
+from assistant.answer.citations import make_citation
 from assistant.core import Assistant
 from assistant.errors import DocumentError
+from assistant.serve.ui import render
 from assistant.settings import Settings
 from assistant.types import Citation, DocumentText
-from assistant.ui import render
 from index.chunking import chunk_text
 from index.ingest import PageBar, chunk_pages
 from index.loaders import load
@@ -260,8 +260,8 @@ def test_the_benchmark_report_states_each_fact_on_its_own_page(tmp_path: Path) -
 def test_the_ui_offers_the_pdf_page_only_when_the_indexed_file_is_there(tmp_path: Path) -> None:
     """Handlers.open_citation over a real index (fake embedder): the PDF view while the file
     is unchanged; the plain text view once it is gone, and always for a Word file."""
+    from assistant.serve.ui.handlers import Handlers
     from assistant.types import Answer
-    from assistant.ui.handlers import Handlers
 
     pdf = three_page_pdf(tmp_path / "karsvik.pdf")
     word = word_file(tmp_path / "ferries.docx")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,20 +45,32 @@ def test_importing_the_package_loads_nothing_heavy() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_the_index_side_imports_nothing_from_the_assistant() -> None:
-    """Data flows one way (index -> store <- assistant): ``index`` never imports ``assistant``."""
+def _imports(folder: Path) -> list[tuple[str, str]]:
+    """(file, imported module) for every import statement under ``folder``, lazy ones too."""
     import ast
 
-    offenders = []
-    for path in sorted((ROOT / "index").rglob("*.py")):
+    found = []
+    for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
             if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
+                found += [(path.name, a.name) for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "assistant"]
+                found.append((path.name, node.module))
+    return found
+
+
+def test_the_index_side_imports_nothing_from_the_assistant() -> None:
+    """Data flows one way (index -> store <- assistant): ``index`` never imports ``assistant``."""
+    offenders = [f"{f}: {m}" for f, m in _imports(ROOT / "index") if m.split(".")[0] == "assistant"]
     assert offenders == []
+
+
+def test_answering_imports_nothing_from_the_shells() -> None:
+    """``assistant.answer`` knows nothing of the web server, the UI or the operations tools."""
+    shells = ("assistant.serve", "assistant.ops", "assistant.cli")
+    found = _imports(ROOT / "assistant" / "answer")
+    assert found, "assistant/answer has no imports: the layout changed"
+    assert [f"{f}: {m}" for f, m in found if m.startswith(shells)] == []
 
 
 def test_assistant_errors_are_the_index_errors() -> None:

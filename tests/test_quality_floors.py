@@ -21,8 +21,8 @@ def test_quality_floors(embedder) -> None:
 def test_decisions_rerun_on_collected_candidates_score_like_the_pipeline(embedder) -> None:
     """The CI test scores SQuAD folds with ``decide_again``: it must give what asking the
     questions through the whole pipeline gives (latency aside, which it does not measure)."""
-    from assistant.calibration import Calibration
-    from assistant.evalsets import load_items
+    from assistant.answer.calibration import Calibration
+    from assistant.ops.evalsets import load_items
     from benchmarks.calibrate import collect
     from benchmarks.common import ARTICLE, ARTICLE_DEV, temp_assistant
     from benchmarks.quality import EXAMPLES, decide_again, evaluate
@@ -39,7 +39,7 @@ def test_decisions_rerun_on_collected_candidates_score_like_the_pipeline(embedde
 
 def test_readme_states_the_floors() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    from assistant.evaluate import METRICS
+    from assistant.ops.evaluate import METRICS
 
     rows = {
         line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| ")

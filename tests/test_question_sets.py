@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from assistant.evalsets import fold, load_items
+from assistant.ops.evalsets import fold, load_items
 from index import loaders
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, expect
 
-from assistant.server import create_app
+from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from tests.test_ui_browser import open_page
 from tests.test_ui_server import serve, ui_settings
@@ -38,7 +38,7 @@ UNSURE_Q = "Who is the Commander-in-Chief of the Swiss Armed Forces?"
 def _ask(page, question: str, markers: int) -> None:
     page.locator("#question textarea").fill(question)
     page.locator("#question textarea").press("Enter")
-    expect(page.locator("#chat a.cite-ref")).to_have_count(markers, timeout=20_000)
+    expect(page.locator("#chat a.cite-ref")).to_have_count(markers, timeout=60_000)
 
 
 def test_ui_shows_the_real_answer_and_its_confidence(
@@ -124,7 +124,7 @@ def test_widget_shows_the_real_answer_and_the_uncertain_case(
         frame.locator("#question").fill(question)
         frame.locator("#question").press("Enter")
         expect(frame.locator(".msg.assistant .sources")).to_have_count(
-            1 if question == UNSURE_Q else 2, timeout=20_000
+            1 if question == UNSURE_Q else 2, timeout=60_000
         )
     replies = frame.locator(".msg.assistant")
     unsure, confident = replies.nth(replies.count() - 2), replies.last

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import runtime
 from assistant.errors import AssistantError, ConfigError, StoreError
+from assistant.serve import runtime
 from tests.fakes import FakeAssistant
 
 

@@ -129,7 +129,7 @@ def test_mounted_gradio_has_its_file_checks_on_and_every_path_blocked(tmp_path: 
     """Defence in depth under the event filter: Gradio's own ``_check_allowed`` applies."""
     from starlette.routing import Mount
 
-    from assistant.server import create_app
+    from assistant.serve.server import create_app
 
     app = create_app(ui_settings(tmp_path / "data"), get_assistant=Recording)
     mount = next(r for r in app.router.routes if isinstance(r, Mount))
@@ -144,7 +144,7 @@ def test_mounted_gradio_has_its_file_checks_on_and_every_path_blocked(tmp_path: 
 
 
 def test_event_bodies_naming_files_are_recognised() -> None:
-    from assistant.gateway import gradio_route_allowed, names_a_file
+    from assistant.serve.gateway import gradio_route_allowed, names_a_file
 
     assert names_a_file({"data": [[{"content": {"file": {"path": "/x", "meta": FILE_DATA_META}}}]]})
     assert names_a_file({"data": [{"path": "/etc/passwd", "orig_name": "p"}]})
@@ -157,7 +157,7 @@ def test_event_bodies_naming_files_are_recognised() -> None:
 
 
 def test_messages_for_clients_lose_their_paths() -> None:
-    from assistant.security import scrub_paths
+    from assistant.serve.security import scrub_paths
     from assistant.textguard import unicode_problem
 
     assert scrub_paths("Prompt file /home/me/p/answer.txt: bad") == "Prompt file answer.txt: bad"

@@ -143,7 +143,7 @@ def test_static_assets_revalidate_with_304(server: dict) -> None:
 
 def test_server_runs_uvicorn_without_trusting_proxy_headers() -> None:
     """The root of the X-Forwarded-For bypass: uvicorn must not rewrite the client address."""
-    from assistant.server import uvicorn_config
+    from assistant.serve.server import uvicorn_config
     from assistant.settings import Settings
 
     config = uvicorn_config(object(), Settings())  # type: ignore[arg-type]
@@ -151,8 +151,8 @@ def test_server_runs_uvicorn_without_trusting_proxy_headers() -> None:
 
 
 def test_client_address_rules() -> None:
-    from assistant.gateway import ClientAddressMiddleware, parse_networks
-    from assistant.ratelimit import client_key
+    from assistant.serve.gateway import ClientAddressMiddleware, parse_networks
+    from assistant.serve.ratelimit import client_key
 
     mw = ClientAddressMiddleware(None, parse_networks("127.0.0.1, 10.0.0.0/8"))  # type: ignore[arg-type]
     assert mw.client_of("203.0.113.9", ["1.2.3.4"]) == "203.0.113.9"  # untrusted peer
@@ -170,7 +170,7 @@ def test_client_address_rules() -> None:
 
 
 def test_host_rules() -> None:
-    from assistant.gateway import HostCheckMiddleware, allowed_host_names
+    from assistant.serve.gateway import HostCheckMiddleware, allowed_host_names
 
     names = allowed_host_names("127.0.0.1", ["https://news.example"], "chat.example.org")
     check = HostCheckMiddleware(None, names)  # type: ignore[arg-type]

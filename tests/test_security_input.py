@@ -52,7 +52,7 @@ def live_markers(answer: dict[str, Any]) -> list[str]:
 
 def test_quoted_markers_are_inert_and_spans_stay_exact(planted_assistant) -> None:
     """Finding 5 (answer level): the quote's [1] [2] [3] cannot become citation links."""
-    from assistant.ui.render import chat_markdown
+    from assistant.serve.ui.render import chat_markdown
 
     answer = planted_assistant.answer(PLANTED_Q)
     assert not answer.abstained

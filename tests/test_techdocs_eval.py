@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.evalsets import load_items
+from assistant.ops.evalsets import load_items
 from benchmarks.layout_eval import CORPUS, QUESTIONS, measure
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answer_types import answer_type_ok, focus_term
-from assistant.condense import condense
-from assistant.lexical import BM25, terms
+from assistant.answer.answer_types import answer_type_ok, focus_term
+from assistant.answer.condense import condense
+from assistant.answer.lexical import BM25, terms
 
 
 def test_terms_fold_accents_and_stem() -> None:

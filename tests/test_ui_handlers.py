@@ -7,9 +7,9 @@ import re
 import pytest
 
 from assistant.errors import AssistantError
+from assistant.serve.ui import uploads
+from assistant.serve.ui.handlers import Handlers
 from assistant.settings import Settings
-from assistant.ui import uploads
-from assistant.ui.handlers import Handlers
 from tests.fakes import FakeAssistant
 from tests.test_ui_render import OPPOSED, _marked
 
@@ -53,7 +53,7 @@ def test_rejection_reasons() -> None:
 
 
 def test_token_check_is_constant_time_over_digests() -> None:
-    from assistant.upload_api import token_matches
+    from assistant.serve.upload_api import token_matches
 
     assert token_matches("s3cret", "s3cret")
     assert not token_matches("wrong", "s3cret")
@@ -123,7 +123,7 @@ def test_api_chat_returns_plain_answer_and_citations(fake: FakeAssistant) -> Non
 
 
 def test_build_ui_never_calls_get_assistant() -> None:
-    from assistant.ui import build_ui
+    from assistant.serve.ui import build_ui
 
     def not_yet() -> FakeAssistant:
         raise AssertionError("get_assistant was called while building the page")
@@ -137,7 +137,7 @@ def test_build_ui_never_calls_get_assistant() -> None:
 def test_upload_controls_only_with_an_admin_token(token: str | None, has_upload: bool) -> None:
     import gradio as gr
 
-    from assistant.ui import build_ui
+    from assistant.serve.ui import build_ui
 
     demo = build_ui(FakeAssistant, Settings(admin_token=token))
     assert not [b for b in demo.blocks.values() if isinstance(b, gr.File)]  # never Gradio's
@@ -154,7 +154,7 @@ def test_upload_controls_only_with_an_admin_token(token: str | None, has_upload:
 def test_mount_options_accept_fractional_upload_limits() -> None:
     from gradio import utils
 
-    from assistant.ui import mount_options
+    from assistant.serve.ui import mount_options
 
     options = mount_options(Settings(server={"max_upload_mb": 0.5}))
     assert utils._parse_file_size(options["max_file_size"]) == 512 * 1024

@@ -7,8 +7,8 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
+from assistant.serve.ui import render
 from assistant.types import Answer, Citation, DocumentText
-from assistant.ui import render
 from tests.fakes import FakeAssistant
 
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."

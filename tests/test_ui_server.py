@@ -1,4 +1,4 @@
-"""The chat UI served for real (``assistant.server.create_app`` on a loopback port) and
+"""The chat UI served for real (``assistant.serve.server.create_app`` on a loopback port) and
 driven through its Gradio API with ``gradio_client``, as an API user would.
 """
 
@@ -23,8 +23,8 @@ import uvicorn  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from assistant.server import create_app, uvicorn_config  # noqa: E402
-from assistant.service import AssistantAPI  # noqa: E402
+from assistant.serve.server import create_app, uvicorn_config  # noqa: E402
+from assistant.serve.service import AssistantAPI  # noqa: E402
 from assistant.settings import ServerSettings, Settings  # noqa: E402
 from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
 
@@ -263,7 +263,7 @@ def test_ui_over_the_real_assistant(
 ) -> None:
     """The real model and Chroma behind the UI, on the bundled sample article."""
     from assistant.core import Assistant
-    from assistant.ui.handlers import Handlers
+    from assistant.serve.ui.handlers import Handlers
 
     settings = ui_settings(tmp_path / "data")
     assistant = Assistant(settings)

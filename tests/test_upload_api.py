@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from assistant.errors import DocumentError
-from assistant.server import create_app
+from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from index.ingest import IngestReport
 from tests.fakes import FakeAssistant

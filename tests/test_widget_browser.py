@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from assistant.server import create_app
+from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from tests.fakes import FakeAssistant
 
