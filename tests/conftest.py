@@ -140,13 +140,23 @@ _HEAVY_FIXTURES = {
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that uses the real model, the sample index or Chromium is marked so, even when
-    its module carries no marker: ``make test-fast`` (``-m "not integration and not browser"``)
-    must never load a model or start a browser."""
+    """The folder is the kind: a test under ``tests/integration`` or ``tests/browser`` carries
+    that marker, so ``make test-fast`` (``-m "not integration and not browser"``) never loads a
+    model or starts a browser. A test that uses the real-model, sample-index or Chromium
+    fixtures is marked so too, and one of those under ``tests/unit`` is a collection error:
+    the layout stays what it says."""
+    misplaced = []
     for item in items:
+        kind = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+        if kind in ("integration", "browser") and item.get_closest_marker(kind) is None:
+            item.add_marker(getattr(pytest.mark, kind))
         for fixture, marker in _HEAVY_FIXTURES.items():
-            if fixture in item.fixturenames and marker not in item.keywords:
+            if fixture in item.fixturenames and item.get_closest_marker(marker) is None:
                 item.add_marker(getattr(pytest.mark, marker))
+                if kind == "unit":
+                    misplaced.append(f"{item.nodeid} uses {fixture}: move it to tests/{marker}")
+    if misplaced:
+        raise pytest.UsageError("\n".join(misplaced))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -190,8 +200,8 @@ def secret_file() -> Iterator[Path]:
 def server(tmp_path: Path, cache_dir: Path, request: pytest.FixtureRequest) -> Iterator[dict]:
     """A real server over a recording fake; ``@pytest.mark.server(**settings)`` picks its
     settings. Imported lazily: the unit tests never load the web stack."""
+    from tests.integration.test_ui_server import loopback_only, serve, ui_settings
     from tests.security_support import Recording
-    from tests.test_ui_server import loopback_only, serve, ui_settings
 
     marker = request.node.get_closest_marker("server")
     options = dict(marker.kwargs) if marker else {}
