@@ -401,5 +401,7 @@
       if (!viewing) els.question.focus();
     }
   });
+  els.question.disabled = false; // every handler is attached: typing may start
+  els.send.disabled = false;
   if (!embedded) els.question.focus();
 })();
