@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import netguard
 
 for _key, _value in {
     "HF_HUB_OFFLINE": "1",
@@ -27,36 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # The ONNX encoder's graph is written once per test session, here (see index.onnx_encoder).
 ENCODER_CACHE = Path(tempfile.mkdtemp(prefix="assistant-test-encoder-"))
 SAMPLE = ROOT / "assistant" / "data" / "coalition-of-the-willing.txt"
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
+netguard.install()  # loopback only, for this process and every test (tests/support/netguard.py)
 
 
-def _is_loopback(address: object) -> bool:
-    if isinstance(address, tuple) and address:
-        host = str(address[0])
-        if host in ("localhost", ""):
-            return True
-        try:
-            return ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            return False
-    return True  # AF_UNIX paths and the like stay on this machine
-
-
-def _guarded_connect(self: socket.socket, address: object) -> object:
-    if not _is_loopback(address):
-        raise RuntimeError(f"test tried to reach the network: {address!r}")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: object) -> int:
-    if not _is_loopback(address):
-        raise RuntimeError(f"test tried to reach the network: {address!r}")
-    return _real_connect_ex(self, address)
-
-
-socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+@pytest.fixture(autouse=True)
+def _no_network() -> Iterator[None]:
+    """A test fails when anything in it tried to leave the machine, even if the code under
+    test caught the refusal and carried on."""
+    start = len(netguard.refused)
+    yield
+    assert not netguard.targets(start), f"tried to reach the network: {netguard.targets(start)}"
 
 
 @pytest.fixture(autouse=True)

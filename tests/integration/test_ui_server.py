@@ -4,7 +4,6 @@ driven through its Gradio API with ``gradio_client``, as an API user would.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import threading
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.netguard import loopback_only
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client asks the Hub for Spaces otherwise
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -32,40 +33,6 @@ pytestmark = pytest.mark.integration
 
 OPPOSED_Q = "Which countries opposed Macron's proposal?"
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
-
-
-@contextmanager
-def loopback_only() -> Iterator[list[str]]:
-    """Refuse (and record) every connection this process tries to a non-loopback host."""
-    attempts: list[str] = []
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def check(sock: socket.socket, address: object) -> None:
-        if sock.family not in (socket.AF_INET, socket.AF_INET6):
-            return
-        host = str(address[0]) if isinstance(address, tuple) else str(address)
-        try:
-            local = ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            local = host == "localhost"
-        if not local:
-            attempts.append(host)
-            raise ConnectionRefusedError(f"tests may not reach {host}")
-
-    def connect(self: socket.socket, address: object) -> None:
-        check(self, address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: object) -> int:
-        check(self, address)
-        return real_connect_ex(self, address)
-
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
-    try:
-        yield attempts
-    finally:
-        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
 
 
 def free_port() -> int:
