@@ -24,6 +24,7 @@ def open_store(settings: Any, collection: str | None = None, embedder: Any = Non
         idx.unit_tokens,
         settings.chroma_url,
         collection=collection,
+        chroma_timeout_s=idx.chroma_timeout_s,
     )
 
 

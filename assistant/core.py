@@ -70,6 +70,7 @@ class Assistant:
             idx.unit_tokens,
             self.settings.chroma_url,
             collection,
+            idx.chroma_timeout_s,
         )
         self.collection = self.store.collection
         self.searcher = Searcher(self.store, embedder, self.settings.retrieval)
@@ -122,6 +123,7 @@ class Assistant:
             self.settings.answer.max_question_chars,
             label=model_label(self.settings, model),
             max_passages=LOCAL_PASSAGES if local else None,
+            cooldown_s=self.settings.answer.llm_cooldown_s,
         )
 
     def answer(self, question: str, history: Sequence[Message | dict] | None = None) -> Answer:

@@ -58,6 +58,9 @@ class IndexSettings(_Section):
         32, ge=1, description="Embedding batch size (32 is fastest on 2 cores)."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused.")
+    chroma_timeout_s: float = Field(
+        60.0, gt=0, description="Seconds one call to a Chroma server may take (then an error)."
+    )
 
 
 def _default_cache_dir() -> Path:
@@ -103,6 +106,9 @@ class AnswerSettings(_Section):
     )
     max_question_chars: int = Field(2000, ge=1, description="Longer questions are refused.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Timeout for one LLM call.")
+    llm_cooldown_s: float = Field(
+        30.0, ge=0, description="After an LLM timeout or refusal, answer extractively this long."
+    )
 
 
 class ServerSettings(_Section):

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 from index.errors import StoreError
 
 log = logging.getLogger(__name__)
-SERVER_TIMEOUT_S = 60.0  # one call to a Chroma server (an ingest batch may take a while)
+SERVER_TIMEOUT_S = 60.0  # default of one call to a Chroma server (settings: index.chroma_timeout_s)
 
 
 class NoEmbedding:
@@ -73,13 +73,13 @@ def import_chromadb() -> Any:
     return chromadb
 
 
-def open_client(data_dir: Path, chroma_url: str | None) -> Any:
+def open_client(data_dir: Path, chroma_url: str | None, timeout_s: float = SERVER_TIMEOUT_S) -> Any:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     with _unchecked_overrides():
-        return _open_client(data_dir, chroma_url)
+        return _open_client(data_dir, chroma_url, timeout_s)
 
 
-def _open_client(data_dir: Path, chroma_url: str | None) -> Any:
+def _open_client(data_dir: Path, chroma_url: str | None, timeout_s: float) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -93,7 +93,7 @@ def _open_client(data_dir: Path, chroma_url: str | None) -> Any:
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
-            _bound_timeout(client)
+            _bound_timeout(client, timeout_s)
             return client
         data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
@@ -102,8 +102,8 @@ def _open_client(data_dir: Path, chroma_url: str | None) -> Any:
         raise StoreError(f"Cannot open the Chroma store at {where}: {exc}") from exc
 
 
-def _bound_timeout(client: Any) -> None:
-    """Give a Chroma server ``SERVER_TIMEOUT_S`` per call instead of chromadb's ``None``.
+def _bound_timeout(client: Any, timeout_s: float) -> None:
+    """Give a Chroma server ``timeout_s`` per call instead of chromadb's ``None``.
 
     Without it a frozen server (stopped process, dropped packets) held every question
     forever, and with them every answering slot of the web server.
@@ -112,7 +112,7 @@ def _bound_timeout(client: Any) -> None:
 
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(SERVER_TIMEOUT_S, connect=min(5.0, SERVER_TIMEOUT_S))
+        session.timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
     else:  # pragma: no cover - a chromadb that changed its internals
         log.warning("Cannot bound the Chroma client's timeout; a frozen server may hang calls.")
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from index import sentence_vectors
-from index.chroma_client import NoEmbedding, open_client
+from index.chroma_client import SERVER_TIMEOUT_S, NoEmbedding, open_client
 from index.errors import StoreError
 from index.lease import ChangeLog, Lease
 from index.records import ChunkRecord, chunk_records
@@ -55,6 +55,7 @@ class Store(StoreWrites):
         unit_tokens: int,
         chroma_url: str | None = None,
         collection: str | None = None,
+        chroma_timeout_s: float = SERVER_TIMEOUT_S,
     ) -> None:
         from index.collection_names import DEFAULT, store_prefix
 
@@ -70,7 +71,7 @@ class Store(StoreWrites):
         self.location = chroma_url or str(data_dir)
         self.data_dir = data_dir
         self.chroma_url = chroma_url
-        self._client = open_client(data_dir, chroma_url)
+        self._client = open_client(data_dir, chroma_url, chroma_timeout_s)
         self._open()
         self.lease = Lease(self.meta, self._guard)
         self.changes = ChangeLog(self.meta, self._guard)

@@ -35,7 +35,6 @@ from assistant.types import Answer, Citation, Message
 
 log = logging.getLogger(__name__)
 NOT_SHOWN = "The language model's answer was not supported by the documents, so it is not shown."
-COOLDOWN_S = 30.0  # after a timeout or refused connection, answer extractively at once
 HISTORY_TURNS = 6
 _TAG = re.compile(r"<(/?)(source)", re.I)
 _MARKER = re.compile(r"(\s*)\[(\d+)\]")
@@ -94,8 +93,10 @@ class GenerativeAnswerer:
         label: str = "llm",
         max_passages: int | None = None,
         reground: bool = True,
+        cooldown_s: float = 30.0,
     ) -> None:
         self.model = model
+        self.cooldown_s = cooldown_s  # after a timeout or refused connection: extractive at once
         self.answered_by = label if label.startswith("llm") else f"llm:{label}"
         self.max_passages = max_passages  # a small model reads fewer passages, faster
         self.reground = reground
@@ -119,7 +120,7 @@ class GenerativeAnswerer:
         log.warning("LLM %s failed, %s", what, describe(exc))
         if failure_kind(exc) in ("timeout", "unreachable"):
             with self._lock:
-                self._down = (time.monotonic() + COOLDOWN_S, note)
+                self._down = (time.monotonic() + self.cooldown_s, note)
         return note
 
     def _extractive(self, question: str, passages: list[Passage], note: str) -> Answer:

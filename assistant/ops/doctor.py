@@ -238,7 +238,15 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
             )
             info = IndexInfo(m["prefix"], ident, chunk, unit, current)
             if base == index_name(ident, chunk, unit):
-                store = Store(data, ident, chunk, unit, settings.chroma_url, collection or None)
+                store = Store(
+                    data,
+                    ident,
+                    chunk,
+                    unit,
+                    settings.chroma_url,
+                    collection or None,
+                    idx.chroma_timeout_s,
+                )
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
                 info.units = store.unit_count()
                 stale = store.orphans().values()

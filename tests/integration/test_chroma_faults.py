@@ -90,13 +90,16 @@ def chroma(tmp_path: Path) -> Iterator[ChromaProcess]:
 
 
 @contextmanager
-def serving(chroma: ChromaProcess, tmp_path: Path, embedder) -> Iterator[tuple[TestClient, Any]]:
+def serving(
+    chroma: ChromaProcess, tmp_path: Path, embedder, chroma_timeout_s: float = 60.0
+) -> Iterator[tuple[TestClient, Any]]:
     """The web app over a real assistant whose index lives on the Chroma server."""
     from assistant.core import Assistant
 
     settings = Settings(
         data_dir=tmp_path / "local",
         chroma_url=chroma.url,
+        index={"chroma_timeout_s": chroma_timeout_s},
         server=ServerSettings(rate_limit_per_minute=100_000),
     )
     assistant = Assistant(settings, embedder=embedder)
@@ -146,11 +149,11 @@ def stop_and_restart(chroma: ChromaProcess, client: TestClient, assistant: Any) 
 
 
 def test_frozen_chroma_server_times_out_instead_of_hanging(
-    chroma: ChromaProcess, tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+    chroma: ChromaProcess, tmp_path: Path, embedder
 ) -> None:
-    """A server that answers nothing (SIGSTOP) must not hold questions forever."""
-    monkeypatch.setattr("index.chroma_client.SERVER_TIMEOUT_S", 2.0)
-    with serving(chroma, tmp_path, embedder) as (client, _):
+    """A server that answers nothing (SIGSTOP) must not hold questions forever: the
+    setting ``index.chroma_timeout_s`` bounds each call."""
+    with serving(chroma, tmp_path, embedder, chroma_timeout_s=2.0) as (client, _):
         assert ask(client)[0] == 200
         assert chroma.proc is not None
         chroma.proc.send_signal(signal.SIGSTOP)

@@ -341,6 +341,18 @@ def test_a_failing_model_falls_back_with_a_note_then_cools_down(index_dir: Path)
     assert second.notes == first.notes and messages.calls == 1, "no second wait on a dead server"
 
 
+def test_the_cooldown_is_a_setting(index_dir: Path) -> None:
+    """``answer.llm_cooldown_s=0``: every question tries the model again."""
+    import httpx
+
+    messages = Failing(httpx.ConnectError("refused"))
+    model = GenericFakeChatModel(messages=messages)
+    assistant = assistant_with(index_dir, model, answer={"llm_cooldown_s": 0})
+    assistant.answer(QUESTION)
+    assistant.answer(QUESTION)
+    assert messages.calls == 2
+
+
 def test_a_model_error_falls_back_without_cooldown(index_dir: Path) -> None:
     model = FakeListChatModel(responses=["x"], error_on_chunk_number=0)
     assistant = assistant_with(index_dir, model)
