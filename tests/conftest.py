@@ -127,7 +127,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the layout stays what it says."""
     misplaced = []
     for item in items:
-        kind = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+        path = Path(str(item.path))
+        kind = (
+            path.relative_to(ROOT / "tests").parts[0] if path.is_relative_to(ROOT / "tests") else ""
+        )
         if kind in ("integration", "browser") and item.get_closest_marker(kind) is None:
             item.add_marker(getattr(pytest.mark, kind))
         for fixture, marker in _HEAVY_FIXTURES.items():
