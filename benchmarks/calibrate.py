@@ -29,9 +29,14 @@ class Row:
 
     item: EvalItem
     question: str
-    cands: list[Candidate]
-    labels: list[bool]
+    cands: list[Candidate]  # re-sorted in place whenever a calibration rescores them
     passages: list = field(default_factory=list)  # what was retrieved (retrieval recall)
+
+    @property
+    def labels(self) -> list[bool]:
+        """Which candidates hold the evidence, in the candidates' current order (a list kept
+        from collection time fell out of step once ``rescore`` re-sorted them)."""
+        return [cites_evidence([c.text], self.item.evidence) for c in self.cands]
 
 
 def collect(assistant, items: list[EvalItem]) -> list[Row]:
@@ -41,15 +46,7 @@ def collect(assistant, items: list[EvalItem]) -> list[Row]:
         question = condense(item.question, item.history)
         passages = assistant.searcher.search(question)
         cands = assistant.extractive.candidates(question, passages)
-        rows.append(
-            Row(
-                item,
-                question,
-                cands,
-                [cites_evidence([c.text], item.evidence) for c in cands],
-                passages,
-            )
-        )
+        rows.append(Row(item, question, cands, passages))
     return rows
 
 

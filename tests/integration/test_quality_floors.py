@@ -34,3 +34,20 @@ def test_decisions_rerun_on_collected_candidates_score_like_the_pipeline(embedde
     for key in ("latency_p50_ms", "latency_p95_ms"):
         again.pop(key), asked.pop(key)
     assert again == asked
+
+
+@pytest.mark.integration
+def test_a_fit_does_not_depend_on_how_its_rows_were_last_sorted(embedder) -> None:
+    """Scoring rows re-sorts their candidates in place (each fold of the protocol does):
+    the next fit on them must see the same (candidate, label) pairs and give the same models."""
+    from assistant.answer.calibration import Calibration
+    from assistant.ops.evalsets import load_items
+    from benchmarks.calibrate import collect, fit
+    from benchmarks.common import ARTICLE, ARTICLE_DEV, temp_assistant
+    from benchmarks.quality import decide_again
+
+    article = temp_assistant([ARTICLE], embedder)
+    rows = collect(article, load_items(ARTICLE_DEV))
+    first = fit(rows, article.extractive)
+    decide_again(article, rows, Calibration(sentence_coef=[-c for c in first.sentence_coef]))
+    assert fit(rows, article.extractive) == first
