@@ -41,7 +41,7 @@ test: $(STAMP) chromium local-llm ## Run the whole test suite (installs Debian's
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 test-fast: $(STAMP) ## Unit tests only: no model, server or browser (under 30 s)
-	ASSISTANT_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not integration and not browser" -n auto --maxprocesses 4
+	ASSISTANT_TEST_FAST=1 $(BIN)/python -m pytest -q -m "not integration and not browser" -n auto --maxprocesses 4 --dist loadfile
 
 # The browser tests drive Debian's chromium; never a browser downloaded by Playwright.
 chromium: ## Install Debian's chromium for the browser tests (apt-get, as root or sudo -n)

@@ -34,7 +34,10 @@ def collection_of(args: argparse.Namespace) -> str:
 def require(settings: Any, name: str) -> str:
     """``name`` if that collection exists; ``NotFoundError`` (exit status 2) otherwise."""
     if name != DEFAULT and name not in existing(
-        settings.data_dir, settings.chroma_url, base_prefix(settings)
+        settings.data_dir,
+        settings.chroma_url,
+        base_prefix(settings),
+        settings.index.chroma_timeout_s,
     ):
         raise not_found(name)
     return name
@@ -52,7 +55,8 @@ def cmd_collections(args: argparse.Namespace, settings: Any) -> int:
     if args.name:
         raise InputError("Only `assistant collections delete NAME` takes a name.")
     rows = []
-    for name in existing(settings.data_dir, settings.chroma_url, base_prefix(settings)):
+    timeout = settings.index.chroma_timeout_s
+    for name in existing(settings.data_dir, settings.chroma_url, base_prefix(settings), timeout):
         docs, chunks = _counts(settings, name)
         rows.append({"name": name, "documents": docs, "chunks": chunks})
     if args.json:

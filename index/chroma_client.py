@@ -117,12 +117,14 @@ def _bound_timeout(client: Any, timeout_s: float) -> None:
         log.warning("Cannot bound the Chroma client's timeout; a frozen server may hang calls.")
 
 
-def list_indexes(data_dir: Path, chroma_url: str | None = None) -> list[dict[str, Any]]:
+def list_indexes(
+    data_dir: Path, chroma_url: str | None = None, timeout_s: float = SERVER_TIMEOUT_S
+) -> list[dict[str, Any]]:
     """Every index in a store: its prefix and the manifest its ``-docs`` collection records.
 
     Lets ``assistant doctor`` see indexes built with any settings without loading a model.
     """
-    client = open_client(data_dir, chroma_url)
+    client = open_client(data_dir, chroma_url, timeout_s)
     where = chroma_url or str(data_dir)
     try:
         found = []

@@ -58,7 +58,9 @@ def chroma_names(base: str, name: str) -> list[str]:
     return [prefix + part for part in _PARTS]
 
 
-def existing(data_dir: Path, chroma_url: str | None, base: str) -> list[str]:
+def existing(
+    data_dir: Path, chroma_url: str | None, base: str, timeout_s: float | None = None
+) -> list[str]:
     """``default`` and every named collection of index ``base``, read without a model.
 
     A local store is read from its SQLite file (``index.catalog``), without importing Chroma;
@@ -70,15 +72,15 @@ def existing(data_dir: Path, chroma_url: str | None, base: str) -> list[str]:
 
         names = collection_names(data_dir)
     if names is None:
-        names = _from_chroma(data_dir, chroma_url)
+        names = _from_chroma(data_dir, chroma_url, timeout_s)
     return [DEFAULT, *names_from(names, base)]
 
 
-def _from_chroma(data_dir: Path, chroma_url: str | None) -> list[str]:
-    from index.chroma_client import open_client
+def _from_chroma(data_dir: Path, chroma_url: str | None, timeout_s: float | None) -> list[str]:
+    from index.chroma_client import SERVER_TIMEOUT_S, open_client
     from index.errors import StoreError
 
-    client = open_client(data_dir, chroma_url)
+    client = open_client(data_dir, chroma_url, timeout_s or SERVER_TIMEOUT_S)
     try:
         found: list[Any] = list(client.list_collections())
     except Exception as exc:

@@ -39,6 +39,14 @@ def _no_network() -> Iterator[None]:
     assert not netguard.targets(start), f"tried to reach the network: {netguard.targets(start)}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_network_in_fixtures() -> Iterator[None]:
+    """The same for module and session fixtures (their set-up and tear-down fall outside any
+    one test): any refusal in this process fails the session's last test at tear-down."""
+    yield
+    assert not netguard.refused, f"tried to reach the network: {netguard.targets()}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every on-disk path of the assistant goes under this test's tmp_path."""
@@ -127,7 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the layout stays what it says."""
     misplaced = []
     for item in items:
-        path = Path(str(item.path))
+        path = Path(str(item.path)).resolve()
         kind = (
             path.relative_to(ROOT / "tests").parts[0] if path.is_relative_to(ROOT / "tests") else ""
         )
@@ -156,7 +164,7 @@ def _fast_means_no_model() -> Iterator[None]:
         pytest.fail(f"test-fast loaded {sorted(loaded)}: mark those tests integration or browser")
 
 
-# --- the security tests' server (tests/test_security_*.py) ----------------------------
+# --- the security tests' server (tests/integration/test_security_*.py) ----------------------------
 
 
 @pytest.fixture

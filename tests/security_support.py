@@ -1,7 +1,7 @@
-"""Shared pieces of the security tests (tests/test_security_*.py): the secret a client must
-never see, the recording fake the test server runs on, and the helpers a hostile client uses
-to talk to Gradio's event routes. The ``server``, ``cache_dir`` and ``secret_file`` fixtures
-live in tests/conftest.py.
+"""Shared pieces of the security tests (tests/integration/test_security_*.py): the secret a
+client must never see, the recording fake the test server runs on, and the helpers a hostile
+client uses to talk to Gradio's event routes. The ``server``, ``cache_dir`` and
+``secret_file`` fixtures live in tests/conftest.py.
 """
 
 from __future__ import annotations

@@ -15,14 +15,15 @@ _NUMBER_Q = re.compile(
     r"\bwhat (?:number|percentage|percent|amount|proportion)\b",
     re.I,
 )
-# "When" asks for a time only as the question's own word: at the start of a clause ("When did",
-# "..., and when?", "since when"). Inside a question it opens a condition ("What happens to the
-# stash when pop fails?"), and "When should I use it?" or "When I modify the file, what must
-# happen?" ask for a circumstance, not a date.
+# "When" asks for a time only as the question's own word: at the start of a sentence or clause
+# ("When did", "Thanks. When did", "..., and when?", "since when"). Inside a question it opens
+# a condition ("What happens to the stash when pop fails?"), and "When should I use it?" or
+# "When I modify the file, what must happen?" ask for a circumstance, not a date.
 _DATE_Q = re.compile(
-    r"(?:^|[,;:(]\s*|\b(?:and|or|but|since|until|till)\s+)when\b"
-    r"(?!\s+(?:should|shall|can|could|may|might|must|would|i|you|we)\b)"
-    r"(?![^?]*,\s*(?:what|which|who|whom|whose|how|where|why|this|that|it|is|are|do|does)\b)|"
+    r"(?:^\W*|[,;:(.!?\-\u2013\u2014\"'\u201c]\s*|\b(?:and|or|but|so|since|until|till)\s+)"
+    r"when\b(?!\s+(?:should|shall|can|could|may|might|must|would|i|you|we)\b)"
+    r"(?![^?]*,[^?]*\b(?:what|which|who|whom|whose|how|where|why)\b)"
+    r"(?![^?]*,\s*(?:is|are|do|does|can|must|should)\b)|"
     r"\b(?:what|which|in what) (?:year|date|day|month|century|decade|time)\b",
     re.I,
 )

@@ -224,7 +224,7 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
     idx = settings.index
     want = f"{settings.embedding_model}:{model.dimension}" if model.dimension else None
     try:
-        manifests = list_indexes(data, settings.chroma_url)
+        manifests = list_indexes(data, settings.chroma_url, idx.chroma_timeout_s)
         check.reachable = True
         for m in manifests:
             ident = m.get("model", "?")

@@ -75,7 +75,12 @@ class Collections:
         def list_names() -> list[str]:
             if not prefix:
                 prefix.append(base_prefix(settings))
-            return existing(settings.data_dir, settings.chroma_url, prefix[0])
+            return existing(
+                settings.data_dir,
+                settings.chroma_url,
+                prefix[0],
+                settings.index.chroma_timeout_s,
+            )
 
         return cls(default, list_names, open_named)
 

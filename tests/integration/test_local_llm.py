@@ -152,3 +152,17 @@ def test_cli_ask_with_the_local_model(tmp_path: Path) -> None:
     assert any("30 leaders" in t for t in supported), answer
     assert "30" in answer["answer"] or "thirty" in answer["answer"].lower(), answer
     assert not attempts(log), attempts(log)
+
+
+def test_doctor_reports_the_local_model(tmp_path: Path) -> None:
+    """The doctor finds the downloaded GGUF (``make local-llm``) and contacts nothing."""
+    from assistant.ops.doctor import format_doctor, run_doctor
+
+    missing = run_doctor(Settings(data_dir=tmp_path, llm=f"local:{tmp_path / 'gone.gguf'}"))
+    assert missing.local_model is not None and missing.local_model.path is None
+    assert any("no such GGUF" in p for p in missing.problems)
+    found = run_doctor(Settings(data_dir=tmp_path, llm=f"local:{model_path()}"))
+    assert found.local_model is not None and found.local_model.path == model_path()
+    assert found.local_model.runtime and found.local_model.in_use
+    assert not any("LLM" in c.service for c in found.contacts)  # nothing is contacted
+    assert "Local model" in format_doctor(found)

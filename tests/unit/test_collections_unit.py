@@ -1,6 +1,7 @@
 """Collections without a model: names, the per-collection origin policy, the registry, the
 UI handlers and the /v1 model names (fakes only; the real leak tests are in
-tests/test_collections.py and tests/browser/test_collections_browser.py)."""
+tests/integration/test_collections_server.py, tests/integration/test_collections_cli.py
+and tests/browser/test_collections_browser.py)."""
 
 from __future__ import annotations
 

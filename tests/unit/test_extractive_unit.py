@@ -78,7 +78,16 @@ def test_when_asks_for_a_time_only_as_the_question_word() -> None:
         "When I modify the document, what must happen to the Endorsements section?",
     ):
         assert answer_type_ok(question, condition), question
-    for question in ("When was it founded?", "Who founded it, and since when?"):
+    for question in (
+        "When was it founded?",
+        "Who founded it, and since when?",
+        "I read the notes. When did it start?",
+        "Thanks - when did it start?",
+        '"When did it happen?"',
+        "So when did it start?",
+        "When were they founded, this company?",
+        "When did Paris, the capital, fall?",
+    ):
         assert not answer_type_ok(question, condition), question
     # The thing counted is a separate, softer signal: "people" are counted as "leaders".
     assert answer_type_ok("How many people came?", "It was attended by 30 leaders.")

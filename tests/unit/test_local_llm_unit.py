@@ -11,7 +11,6 @@ from assistant.answer.llm import is_local, make_chat_model, model_label
 from assistant.answer.local_llm import DEFAULT_FILE, LocalChatModel, find_model
 from assistant.errors import ConfigError
 from assistant.settings import Settings
-from tests.integration.test_local_llm import model_path
 
 
 def test_local_spec_is_recognised() -> None:
@@ -48,16 +47,3 @@ class TestLocalChatModelUnit(ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict:
         return {"model_path": "/nonexistent/model.gguf"}
-
-
-def test_doctor_reports_the_local_model(tmp_path: Path) -> None:
-    from assistant.ops.doctor import format_doctor, run_doctor
-
-    missing = run_doctor(Settings(data_dir=tmp_path, llm=f"local:{tmp_path / 'gone.gguf'}"))
-    assert missing.local_model is not None and missing.local_model.path is None
-    assert any("no such GGUF" in p for p in missing.problems)
-    found = run_doctor(Settings(data_dir=tmp_path, llm=f"local:{model_path()}"))
-    assert found.local_model is not None and found.local_model.path == model_path()
-    assert found.local_model.runtime and found.local_model.in_use
-    assert not any("LLM" in c.service for c in found.contacts)  # nothing is contacted
-    assert "Local model" in format_doctor(found)
