@@ -41,7 +41,8 @@ def build_prepare(
 
 def finish(answer: Answer, inputs: dict[str, Any], retriever: HybridRetriever) -> Answer:
     """Verify the citations' spans, make quoted markers inert, record timing and question."""
-    verify_citations(answer, retriever.searcher.chunks_by_doc())
+    given = [p.chunk for p in inputs["passages"]]
+    verify_citations(answer, retriever.searcher.chunks_by_doc(), given)
     neutralize_quoted_markers(answer)
     t2 = time.perf_counter()
     answer.timing_ms = {

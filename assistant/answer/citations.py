@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 from assistant.errors import AssistantError
 from assistant.types import Answer, Citation
@@ -42,12 +43,22 @@ def span_matches(citation: Citation, chunk: ChunkRecord) -> bool:
     return chunk.text[citation.start - chunk.start : citation.end - chunk.start] == citation.text
 
 
-def verify_citations(answer: Answer, chunks: dict[str, list[ChunkRecord]]) -> None:
+def verify_citations(
+    answer: Answer,
+    chunks: Mapping[str, list[ChunkRecord]],
+    given: Sequence[ChunkRecord] = (),
+) -> None:
     """Raise ``CitationError`` unless each citation is found verbatim at its offsets.
 
-    ``chunks`` maps a document id to its chunks; the span may lie in any of them.
+    ``given`` are the chunks the answer was written from (the retrieved passages, as read
+    from the store for this question); a span is checked in them first, so a document
+    re-ingested while the question was answered cannot fail the citations its own passages
+    hold. ``chunks`` maps a document id to its chunks in the index (read only when a span is
+    in none of ``given``: a list item quoted from the chunk after a passage).
     """
     for citation in answer.citations:
+        if any(c.doc_id == citation.doc_id and span_matches(citation, c) for c in given):
+            continue
         owners = chunks.get(citation.doc_id, [])
         if not any(span_matches(citation, c) for c in owners):
             raise CitationError(
