@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant import offline
 from assistant.cli_collections import (
     add_collection_option,
     add_collections_parser,
@@ -22,16 +22,7 @@ from assistant.cli_index import documents, open_store, unchanged
 from assistant.errors import AssistantError, InputError
 from assistant.types import Answer
 
-# Quiet, offline defaults, set before any heavy library is imported.
-for _key, _value in {
-    "ANONYMIZED_TELEMETRY": "False",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "TOKENIZERS_PARALLELISM": "false",
-}.items():
-    os.environ.setdefault(_key, _value)
+offline.apply()  # before any heavy library is imported
 
 
 def _settings(args: argparse.Namespace) -> Any:

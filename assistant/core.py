@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import offline
 from assistant.answer.calibration import Calibration
 from assistant.answer.chain import build_chain, build_prepare, finish
 from assistant.answer.condense import condense
@@ -56,6 +57,7 @@ class Assistant:
         chat_model: BaseChatModel | None = None,
         collection: str | None = None,
     ) -> None:
+        offline.apply()  # library use: no telemetry before Chroma or a model is opened
         self.settings = settings or Settings()
         if embedder is None:
             from index.encoders import LazyEmbeddings

@@ -8,8 +8,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from assistant import offline
+
+offline.apply()
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # benchmarks use the bundled model only
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

@@ -5,10 +5,11 @@ Importing this package turns Gradio's analytics off before Gradio can phone home
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+from assistant import offline
+
+offline.apply()  # before Gradio can be imported
 
 __all__ = ["build_ui", "mount_options"]
 
