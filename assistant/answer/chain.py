@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from assistant.answer.citations import neutralize_quoted_markers, verify_citations
 from assistant.answer.condense import condense
-from assistant.answer.retrieval import HybridRetriever, Passage
+from assistant.answer.retrieval import HybridRetriever, Passage, document_to_passage
 from assistant.types import Answer
 
 Answerer = Callable[[str, list[Passage]], Answer]
@@ -32,8 +32,11 @@ def build_prepare(
             "standalone": condenser(inputs["question"], inputs.get("history")),
         }
 
-    def _retrieve(inputs: dict[str, Any]) -> dict[str, Any]:
-        passages: list[Passage] = retriever.searcher.search(inputs["standalone"], retriever.k)
+    def _retrieve(inputs: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        # Invoked as a LangChain retriever, so callbacks and tracing see a retriever run with
+        # its documents; the documents carry their passages whole (``document_to_passage``).
+        docs = retriever.invoke(inputs["standalone"], config)
+        passages: list[Passage] = [document_to_passage(d) for d in docs]
         return {**inputs, "passages": passages, "_t1": time.perf_counter()}
 
     return RunnableLambda(_condense, name="condense") | RunnableLambda(_retrieve, name="retrieve")

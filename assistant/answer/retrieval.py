@@ -368,11 +368,35 @@ def passage_to_document(p: Passage) -> Document:
             "end": c.end,
             "units": [list(u) for u in c.units],
             "section": c.sections[0] if c.sections else "",
+            "sections": list(c.sections),  # the heading of each unit
             "page": c.page or None,  # 1-based page the chunk starts on (PDF), else None
+            "page_breaks": list(c.page_breaks),
             "score": p.score,
+            "fused": p.fused,
             "rank": p.rank,
         },
     )
+
+
+def document_to_passage(doc: Document) -> Passage:
+    """The ``Passage`` a ``passage_to_document`` Document was made from (lossless), so the
+    chain can invoke the retriever as a LangChain retriever and still answer from passages."""
+    m = doc.metadata
+    chunk = ChunkRecord(
+        chunk_id=m["chunk_id"],
+        doc_id=m["doc_id"],
+        source=m["source"],
+        title=m["title"],
+        date=m["date"],
+        text=doc.page_content,
+        start=m["start"],
+        end=m["end"],
+        units=tuple((int(s), int(e)) for s, e in m["units"]),
+        sections=tuple(m["sections"]),
+        page=m["page"] or 0,
+        page_breaks=tuple(m["page_breaks"]),
+    )
+    return Passage(chunk, m["score"], m["fused"], m["rank"])
 
 
 class HybridRetriever(BaseRetriever):
