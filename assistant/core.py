@@ -14,7 +14,8 @@ from assistant.answer.calibration import Calibration
 from assistant.answer.chain import build_chain, build_prepare, finish
 from assistant.answer.condense import condense
 from assistant.answer.extractive import ExtractiveAnswerer
-from assistant.answer.retrieval import HybridRetriever, Searcher
+from assistant.answer.retrieval import Searcher
+from assistant.answer.retriever import HybridRetriever
 from assistant.errors import InputError, NotFoundError
 from assistant.settings import Settings
 from assistant.textguard import check_question, require_valid_unicode

@@ -10,7 +10,8 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from assistant.answer.citations import neutralize_quoted_markers, verify_citations
 from assistant.answer.condense import condense
-from assistant.answer.retrieval import HybridRetriever, Passage, document_to_passage
+from assistant.answer.retrieval import Passage
+from assistant.answer.retriever import HybridRetriever, document_to_passage
 from assistant.types import Answer
 
 Answerer = Callable[[str, list[Passage]], Answer]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests, RetrieversIntegrationTests
 
-from assistant.answer.retrieval import HybridRetriever
+from assistant.answer.retriever import HybridRetriever
 from assistant.core import Assistant
 from assistant.settings import Settings
 from index.embeddings import SentenceEmbeddings

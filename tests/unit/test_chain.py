@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from assistant.answer.retrieval import document_to_passage, passage_to_document
+from assistant.answer.retriever import document_to_passage, passage_to_document
 from assistant.core import Assistant
 from assistant.settings import Settings
 from tests.fakes import SAMPLE, HashEmbeddings
