@@ -42,12 +42,12 @@ def _settings(args: argparse.Namespace) -> Any:
     return Settings(**overrides)
 
 
-def _assistant(args: argparse.Namespace, warm: bool = False) -> Any:
+def _assistant(args: argparse.Namespace, warm: bool = False, settings: Any = None) -> Any:
     """The assistant; with ``warm``, the encoder loads on a second thread meanwhile (Chroma and
     LangChain take a second to import, the encoder's session half that, mostly off the GIL)."""
     from assistant.core import Assistant
 
-    settings = _settings(args)
+    settings = settings or _settings(args)
     collection = require(settings, collection_of(args))  # a reader never creates one
     if not warm:
         return Assistant(settings, collection=collection)
@@ -182,8 +182,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise InputError('Give a question, e.g. assistant ask "Who attended?", or use --jsonl.')
     from assistant.textguard import check_question
 
-    check_question(args.question, _settings(args).answer.max_question_chars)  # before any load
-    assistant = _assistant(args, warm=True)
+    settings = _settings(args)
+    check_question(args.question, settings.answer.max_question_chars)  # before any load
+    assistant = _assistant(args, warm=True, settings=settings)
     if not args.json and getattr(assistant, "generative", None) is not None:
         return _ask_streaming(assistant, args.question)
     answer = assistant.answer(args.question)

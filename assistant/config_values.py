@@ -69,7 +69,7 @@ def host_list(value: Any) -> list[str]:
     """Host names in lower case; ``ValueError`` for one with a scheme, path or space."""
     found = []
     for item in split_list(value):
-        if any(c in item for c in "/ @?#") or item.count(":") > 1 and not item.startswith("["):
+        if any(c in item for c in "/ @?#") or (item.count(":") > 1 and not item.startswith("[")):
             raise ValueError(f"Allowed host {item!r} is not a host name (e.g. chat.example.org).")
         found.append(item.lower())
     return found
@@ -86,8 +86,8 @@ def describe(exc: ValidationError) -> str:
     for err in exc.errors(include_url=False):
         message = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-        shown = "" if str(given) in message else shown
+        plain = isinstance(given, str | int | float) and str(given) not in message
+        shown = f" (got {given!r})" if plain else ""
         lines.append(f"{env_name(err['loc'])}: {message}{shown}")
     return "Bad settings:\n  " + "\n  ".join(lines)
 

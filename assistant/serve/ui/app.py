@@ -177,8 +177,10 @@ def build_ui(
         example_event = example.then(**answer_kwargs)
         example_event.then(unlock, None, msg, queue=False, api_visibility="private")
 
-        def start_over() -> tuple[Any, ...]:
-            return [], [], [], [], render.sources_placeholder(), render.document_placeholder(), ""
+        def start_over(panel: str = "", draft: Any = "") -> tuple[Any, ...]:
+            """A fresh chat: no turns or citations, the sources panel showing ``panel``."""
+            sources_html = render.sources_placeholder(panel)
+            return [], [], [], [], sources_html, render.document_placeholder(), draft
 
         restart_kwargs: dict[str, Any] = {
             "fn": start_over,
@@ -261,8 +263,7 @@ def build_ui(
             """Another collection: the chat starts over, the panel says which collection now
             answers, and a question being typed is kept."""
             note = f"Now answering from the {name or DEFAULT} collection. {render.SOURCES_HINT}"
-            panel = render.sources_placeholder(note)
-            return [], [], [], [], panel, render.document_placeholder(), gr.skip()
+            return start_over(note, gr.skip())
 
         collection.input(**{**restart_kwargs, "fn": switch, "inputs": [collection]}).then(
             unlock, None, msg, queue=False, api_visibility="private"
