@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from assistant import offline
 from assistant.answer.calibration import Calibration
-from assistant.answer.chain import build_chain, build_prepare, finish
+from assistant.answer.chain import AnswerStep, build_prepare
 from assistant.answer.condense import condense
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.retrieval import Searcher
@@ -85,11 +84,14 @@ class Assistant:
             self.settings.answer.abstain_threshold,
         )
         self.generative = self._generative(chat_model)
-        answerer, condenser = self.extractive.answer, condense
+        answerer, condenser, streamer = self.extractive.answer, condense, None
         if self.generative is not None:
             answerer, condenser = self.generative.answer, self.generative.condense
+            streamer = self.generative.stream
+        # ``prepare`` (condense -> retrieve) is the chain's first part, for tools that want a
+        # question's ``found`` without an answer (benchmarks, tests).
         self.prepare = build_prepare(self.retriever, condenser)
-        self.chain = build_chain(self.retriever, answerer, condenser)
+        self.chain = self.prepare | AnswerStep(self.retriever, answerer, streamer)
         self._ingest_lock = threading.Lock()
 
     def sibling(self, collection: str) -> Assistant:
@@ -140,21 +142,13 @@ class Assistant:
         question: str,
         history: Sequence[Message | dict] | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield the answer text as it is produced, then the full ``Answer``.
+        """Yield the answer text as it is produced, then the full ``Answer`` (the chain's own
+        ``stream``: the same steps as ``answer``, so the same text and spans).
 
         With an LLM the pieces are its tokens; the extractive answer comes sentence by sentence.
         """
-        if self.generative is None:
-            result = self.answer(question, history)
-            for piece in re.findall(r".+?(?:\[\d+\]\s*|$)", result.answer, flags=re.S):
-                if piece:
-                    yield piece
-            yield result
-            return
         question = check_question(question, self.settings.answer.max_question_chars)
-        inputs = self.prepare.invoke({"question": question, "history": check_history(history)})
-        for item in self.generative.stream(inputs["standalone"], inputs["passages"]):
-            yield finish(item, inputs, self.retriever) if isinstance(item, Answer) else item
+        yield from self.chain.stream({"question": question, "history": check_history(history)})
 
     def documents(self) -> list[DocumentInfo]:
         return [DocumentInfo(**d) for d in document_infos(self.store.committed())]

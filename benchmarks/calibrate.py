@@ -7,7 +7,7 @@ same way as the out-of-fold figures the README reports. Nothing here sees the ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from assistant.answer.calibration import Calibration, refusal_inputs
 from assistant.answer.condense import condense
 from assistant.answer.extractive import Candidate, ExtractiveAnswerer
+from assistant.answer.retrieval import Found, Passage
 from assistant.ops.evalsets import EvalItem, cites_evidence
 
 MAX_FALSE_REFUSAL = 0.06  # training folds: at most this share of answerable questions refused
@@ -28,9 +29,16 @@ class Row:
     """One question with its scored candidates and which of them hold the evidence."""
 
     item: EvalItem
-    question: str
+    found: Found  # the standalone question, its snapshot and what was retrieved
     cands: list[Candidate]  # re-sorted in place whenever a calibration rescores them
-    passages: list = field(default_factory=list)  # what was retrieved (retrieval recall)
+
+    @property
+    def question(self) -> str:
+        return self.found.query
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.found.passages
 
     @property
     def labels(self) -> list[bool]:
@@ -44,14 +52,13 @@ def collect(assistant, items: list[EvalItem]) -> list[Row]:
     rows = []
     for item in items:
         question = condense(item.question, item.history)
-        passages = assistant.searcher.search(question)
-        cands = assistant.extractive.candidates(question, passages)
-        rows.append(Row(item, question, cands, passages))
+        found = assistant.searcher.find(question)
+        rows.append(Row(item, found, assistant.extractive.candidates(found)))
     return rows
 
 
 def _right(answerer: ExtractiveAnswerer, row: Row, cal: Calibration) -> bool:
-    picked = answerer.pick(row.question, row.cands, cal)
+    picked = answerer.pick(row.found, row.cands, cal)
     return row.item.answerable and cites_evidence([c.text for c in picked], row.item.evidence)
 
 
@@ -85,7 +92,7 @@ def fit(rows: list[Row], answerer: ExtractiveAnswerer) -> Calibration:
     top = max(recall.values())
     margin, restate = min(k for k, v in recall.items() if v >= top - 0.005)
     cal = replace(cal, keep_margin=margin, restate_below=restate)
-    ax = np.array([answerer.answer_features(r.question, r.cands) for r in rows])
+    ax = np.array([answerer.answer_features(r.found, r.cands) for r in rows])
     ay = np.array([r.item.answerable for r in rows])
     ans = LogisticRegression(C=0.3, max_iter=5000).fit(ax, ay)
     rx = np.array([refusal_inputs(list(f)) for f in ax])

@@ -50,7 +50,7 @@ def main(out_path: str, prompts: str | None = None) -> None:
     with open(out_path, "a", encoding="utf-8") as out:
         for doc, q in questions():
             inputs = assistant.prepare.invoke({"question": q, "history": []})
-            passages = inputs["passages"][: gen.max_passages]
+            passages = inputs["found"].passages[: gen.max_passages]
             t0 = time.perf_counter()
             raw = gen.model.invoke(gen.messages(q, passages)).content
             row = {

@@ -148,8 +148,8 @@ def quoted_answer(assistant: Any, item: dict[str, Any]) -> dict[str, Any]:
     from assistant.answer.condense import condense
 
     standalone = condense(item["question"], item.get("history"))
-    passages = assistant.searcher.search(standalone, assistant.retriever.k)
-    return json.loads(assistant.extractive.answer(standalone, passages).model_dump_json())
+    found = assistant.searcher.find(standalone, assistant.retriever.k)
+    return json.loads(assistant.extractive.answer(found).model_dump_json())
 
 
 def run(

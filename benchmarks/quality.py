@@ -89,7 +89,7 @@ def decide_again(
     texts: dict[str, str] = {}
     for row in rows:
         assistant.extractive.rescore(row.cands, cal)
-        answer = assistant.extractive.answer_ranked(row.question, row.cands)
+        answer = assistant.extractive.answer_ranked(row.found, row.cands)
         tally.record(assistant, row.item, answer, row.passages, texts)
     return tally.result()
 

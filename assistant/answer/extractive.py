@@ -16,7 +16,7 @@ from assistant.answer.answer_types import answer_type_ok, focus_ok
 from assistant.answer.calibration import QUESTION_WORDS, Calibration
 from assistant.answer.citations import make_citation
 from assistant.answer.lexical import terms
-from assistant.answer.retrieval import Passage, Searcher
+from assistant.answer.retrieval import Found, Passage, Searcher
 from assistant.types import Answer, Citation
 
 # What both answerers say when the documents do not answer (then why, and what is listed).
@@ -115,18 +115,20 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.threshold = calibration.threshold if threshold is None else threshold
 
-    def candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
-        """Every sentence of the passages (pooled across passages), scored, best first."""
+    def candidates(self, found: Found) -> list[Candidate]:
+        """Every sentence of the passages (pooled across passages), scored, best first;
+        IDF and the question's vector come from ``found`` (the snapshot it searched)."""
+        question, passages, bm25 = found.query, found.passages, found.snapshot.bm25
         if not passages:
             return []
         q_terms = question_terms(question, [p.chunk.text for p in passages])
-        weights = {t: self.searcher.bm25.idf_of(t) for t in q_terms}
+        weights = {t: bm25.idf_of(t) for t in q_terms}
         total = sum(weights.values()) or 1.0
-        oov = sum(t not in self.searcher.bm25.vocab for t in q_terms) / (len(q_terms) or 1)
-        top_idf = self.searcher.bm25.idf_of("\x00") or 1.0  # an unseen term: the highest IDF
+        oov = sum(t not in bm25.vocab for t in q_terms) / (len(q_terms) or 1)
+        top_idf = bm25.idf_of("\x00") or 1.0  # an unseen term: the highest IDF
         ids = [p.chunk.unit_id(j) for p in passages for j in range(len(p.chunk.units))]
         vectors = self.searcher.store.unit_vectors(ids)
-        qvec = self.searcher.query_vector(question)
+        qvec = found.vector
         out: list[Candidate] = []
         for p in passages:
             c = p.chunk
@@ -206,8 +208,9 @@ class ExtractiveAnswerer:
         if len(ranked) > 1:
             ranked[0].margin = ranked[0].score - ranked[1].score
 
-    def answer_features(self, question: str, ranked: list[Candidate]) -> list[float]:
+    def answer_features(self, found: Found, ranked: list[Candidate]) -> list[float]:
         """Features of the answerability model (calibration.ANSWER_FEATURES)."""
+        question = found.query
         best = ranked[0]
         dense, lexical, _, _, type_ok = best.features[:5]
         chunk = best.passage.chunk
@@ -231,7 +234,7 @@ class ExtractiveAnswerer:
         window_named_missing = sum(bool(t) and t[0] not in window_terms for t in names)
         numbers = re.findall(r"\d+", question)
         number_missing = any(n not in window_text for n in numbers)
-        bm25 = self.searcher.bm25
+        bm25 = found.snapshot.bm25
         top_idf = bm25.idf_of("\x00") or 1.0
         w_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in window_terms]
         s_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in sentence_terms]
@@ -267,31 +270,24 @@ class ExtractiveAnswerer:
             float(asks_negated),
         ]
 
-    def confidence(self, question: str, ranked: list[Candidate]) -> float:
-        """Probability that the passages answer the question (calibrated)."""
-        if not ranked:
-            return 0.0
-        return self.calibration.probability(self.answer_features(question, ranked))
+    def answer(self, found: Found) -> Answer:
+        return self.answer_ranked(found, self.candidates(found))
 
-    answerability = confidence  # the name this had before answers were graded
-
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        return self.answer_ranked(question, self.candidates(question, passages))
-
-    def answer_ranked(self, question: str, ranked: list[Candidate]) -> Answer:
+    def answer_ranked(self, found: Found, ranked: list[Candidate]) -> Answer:
         """The answer from already scored candidates (``candidates``), so an evaluation
         that has them can decide again under another calibration without searching again."""
+        question = found.query
         # A question none of whose terms occurs in the passages ("Hello", "What now?") has
         # nothing to match; quoting the nearest text would answer a question nobody asked.
         if not ranked or not self._has_subject(question, ranked):
             return self._abstain(question, ranked, 0.0)
-        features = self.answer_features(question, ranked)
+        features = self.answer_features(found, ranked)
         confidence = self.calibration.probability(features)
         # Refuse only when the documents lack what is asked; a best sentence that is merely
         # worded unlike the question is given, marked uncertain.
         if self.calibration.presence(features) < self.threshold:
             return self._abstain(question, ranked, confidence)
-        picked = self.pick(question, ranked)
+        picked = self.pick(found, ranked)
         lead_doc = picked[0].passage.chunk.doc_id
         # Readable order: the best sentence first (it is the answer: "Which Australian leader"
         # must not open with the Irish sentence before it), then the best document's other
@@ -327,15 +323,16 @@ class ExtractiveAnswerer:
         return any(t in subject for text in chunks.values() for t in terms(text))
 
     def pick(
-        self, question: str, ranked: list[Candidate], calibration: Calibration | None = None
+        self, found: Found, ranked: list[Candidate], calibration: Calibration | None = None
     ) -> list[Candidate]:
         """The sentences to quote: the best, those close to it, and the sentence after a
         best one that only restates the question ("X proposed Y." -> "Z opposed the idea.")."""
         cal = calibration or self.calibration
+        question = found.query
         best = ranked[0]
         picked = [best]
         if best.text.rstrip().endswith(":"):
-            picked.extend(self._list_items(best))
+            picked.extend(self._list_items(found, best))
             return picked[: self.max_sentences + 3]
         for cand in ranked[1:]:
             if len(picked) >= self.max_sentences:
@@ -349,16 +346,17 @@ class ExtractiveAnswerer:
                 picked.append(nxt[0])
         return picked
 
-    def _list_items(self, lead: Candidate) -> list[Candidate]:
+    def _list_items(self, found: Found, lead: Candidate) -> list[Candidate]:
         """The items a sentence ending in a colon introduces: the first sentence of each of
-        the following lines, as many as the sentence announces ("three pillars:"), else 3."""
+        the following lines, as many as the sentence announces ("three pillars:"), else 3.
+        Read from the snapshot the question searched, so the items belong with the lead."""
         m = _COUNT_IN.search(lead.text)
         want = (_COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m else 3
-        found = self.searcher.store.document(lead.passage.chunk.doc_id)
-        i = self.searcher.by_id.get(lead.passage.chunk.chunk_id)
-        if found is None or i is None:
+        doc = self.searcher.store.document(lead.passage.chunk.doc_id)
+        i = found.snapshot.row_of(lead.passage.chunk.chunk_id)
+        if doc is None or i is None:
             return []
-        text, chunks = found[0], self.searcher.chunks
+        text, chunks = doc[0], self.searcher.rows(found.snapshot)
         items: list[Candidate] = []
         prev_end = lead.end
         while i < len(chunks) and chunks[i].doc_id == lead.passage.chunk.doc_id:

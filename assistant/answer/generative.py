@@ -29,7 +29,7 @@ from assistant.answer.extractive import ABSTAIN_TEXT, ExtractiveAnswerer
 from assistant.answer.llm import describe, failure_kind, failure_note
 from assistant.answer.prompts import Prompts
 from assistant.answer.reground import NOTE, UNSURE_PREFIX, candidates, closest
-from assistant.answer.retrieval import Passage
+from assistant.answer.retrieval import Found, Passage
 from assistant.answer.support import ABSTAIN_PHRASE, Evidence, SupportScorer, is_claim, split_answer
 from assistant.types import Answer, Citation, Message
 
@@ -123,8 +123,8 @@ class GenerativeAnswerer:
                 self._down = (time.monotonic() + self.cooldown_s, note)
         return note
 
-    def _extractive(self, question: str, passages: list[Passage], note: str) -> Answer:
-        answer = self.fallback.answer(question, passages)
+    def _extractive(self, found: Found, note: str) -> Answer:
+        answer = self.fallback.answer(found)
         answer.notes.append(note)
         why = note.removeprefix("The language model ").split(", so ")[0]
         answer.answered_by = f"extractive (LLM failed: {why})"
@@ -157,29 +157,29 @@ class GenerativeAnswerer:
         prompt = self.prompts.answer_prompt(format_sources(passages), question)
         return [SystemMessage(self.prompts.system), HumanMessage(prompt)]
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def answer(self, found: Found) -> Answer:
         """The checked answer in one call (the provider's non-streaming API)."""
         result: Answer | None = None
-        for item in self._run(question, passages, streaming=False):
+        for item in self._run(found, streaming=False):
             if isinstance(item, Answer):
                 result = item
         assert result is not None  # _run always ends with an Answer
         return result
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+    def stream(self, found: Found) -> Iterator[str | Answer]:
         """Text pieces as the LLM writes them, then the checked ``Answer``."""
-        yield from self._run(question, passages, streaming=True)
+        yield from self._run(found, streaming=True)
 
-    def _run(
-        self, question: str, passages: list[Passage], streaming: bool
-    ) -> Iterator[str | Answer]:
-        if not passages:
-            yield self.fallback.answer(question, passages)
+    def _run(self, found: Found, streaming: bool) -> Iterator[str | Answer]:
+        if not found.passages:
+            yield self.fallback.answer(found)
             return
-        passages = passages[: self.max_passages] if self.max_passages else passages
+        if self.max_passages:
+            found = found.keeping(found.passages[: self.max_passages])
+        question, passages = found.query, found.passages
         note = self._unavailable()
         if note:
-            yield self._extractive(question, passages, note)
+            yield self._extractive(found, note)
             return
         messages = self.messages(question, passages)
         pieces: list[str] = []
@@ -193,20 +193,21 @@ class GenerativeAnswerer:
             else:
                 pieces.append(message_text(self.model.invoke(messages).content))
         except Exception as exc:  # unreachable, timeout, HTTP error: quote instead
-            yield self._extractive(question, passages, self._failed(exc, "answer"))
+            yield self._extractive(found, self._failed(exc, "answer"))
             return
         answer = self.check("".join(pieces), question, passages)
         if answer.abstained and answer.unsupported_claims and self.reground:
-            answer = self._reground(question, passages, answer) or answer
+            answer = self._reground(found, answer) or answer
         answer.answered_by = self.answered_by
         yield answer
 
-    def _reground(self, question: str, passages: list[Passage], first: Answer) -> Answer | None:
+    def _reground(self, found: Found, first: Answer) -> Answer | None:
         """The passage sentence the rejected answer was closest to (``answer.reground``)."""
-        quoted = self.fallback.answer(question, passages)
+        question, passages = found.query, found.passages
+        quoted = self.fallback.answer(found)
         if quoted.abstained:
             return None
-        cands = candidates(question, self.fallback.candidates(question, passages), passages)
+        cands = candidates(question, self.fallback.candidates(found), passages)
         if not cands:
             return None
         pick = closest(question, first.unsupported_claims, cands, self.scorer.searcher)

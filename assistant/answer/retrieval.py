@@ -6,7 +6,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,26 @@ class Snapshot:
         return Snapshot(seq, bm25, docs, tuple(entries), np.asarray(firsts, dtype=np.int64))
 
 
+@dataclass
+class Found:
+    """One question's retrieval: the query, its vector, the snapshot it searched and the
+    passages found.
+
+    The answerer and citation verification read this object, never the searcher's current
+    state, so an answer cannot mix the snapshot its passages came from with a newer one (a
+    re-ingest mid-answer), and the question is embedded once per answer.
+    """
+
+    query: str
+    vector: np.ndarray
+    snapshot: Snapshot
+    passages: list[Passage] = field(default_factory=list)
+
+    def keeping(self, passages: Sequence[Passage]) -> Found:
+        """The same question and snapshot with fewer (or other) passages."""
+        return replace(self, passages=list(passages))
+
+
 class Searcher:
     """The read side of the index: BM25 rows in memory, texts and vectors in Chroma.
 
@@ -133,7 +153,6 @@ class Searcher:
         self._checked = 0.0
         self._built = False
         self.snapshot = Snapshot.empty()
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._doc_chunks: OrderedDict[tuple[str, str], list[ChunkRecord]] = OrderedDict()
         self.refresh(force=True)
 
@@ -212,9 +231,14 @@ class Searcher:
                 self.snapshot = snap
             return True
 
-    def chunks_by_doc(self) -> Mapping[str, list[ChunkRecord]]:
-        """Chunks grouped by document id, in document order (read when asked for)."""
-        return DocChunks(self, self.snapshot)
+    def chunks_by_doc(self, snap: Snapshot | None = None) -> Mapping[str, list[ChunkRecord]]:
+        """Chunks of ``snap`` (default: the current snapshot) grouped by document id, in
+        document order (read when asked for)."""
+        return DocChunks(self, self.snapshot if snap is None else snap)
+
+    def rows(self, snap: Snapshot) -> ChunkRows:
+        """The chunks of ``snap`` by row, as ``chunks`` gives them for the current one."""
+        return ChunkRows(self, snap)
 
     def doc_chunks(self, snap: Snapshot, doc_id: str) -> list[ChunkRecord]:
         """The chunks of one document of ``snap``, from a small cache or the store."""
@@ -228,25 +252,34 @@ class Searcher:
         return found
 
     def query_vector(self, text: str) -> np.ndarray:
-        """The question's embedding, cached because the chain needs it twice per question."""
-        vec = self._vectors.get(text)
-        if vec is None:
-            vec = self.embedder.encode([text])[0]
-            self._vectors[text] = vec
-            if len(self._vectors) > 256:
-                self._vectors.popitem(last=False)
-        return vec
+        """The embedding of a question or claim (one encode call; not cached, since a
+        question is embedded once, by ``begin``)."""
+        return self.embedder.encode([text])[0]
+
+    def begin(self, query: str) -> Found:
+        """A question's retrieval before the search: the current snapshot and the query's
+        vector, which the search, the answerer and verification then share."""
+        self.refresh()
+        return Found(query, self.query_vector(query), self.snapshot)
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
-        self.refresh()
+        return self.find(query, k).passages
+
+    def find(self, query: str, k: int | None = None) -> Found:
+        """``begin`` and ``fill``: the question's whole retrieval."""
+        return self.fill(self.begin(query), k)
+
+    def fill(self, found: Found, k: int | None = None) -> Found:
+        """Search ``found``'s snapshot with its vector; sets and returns its passages."""
         k = k or self.settings.k
         n = self.settings.candidates
-        snap = self.snapshot  # one consistent state for the whole search
+        snap = found.snapshot  # one consistent state for the whole answer
         if not snap.docs:
-            return []
+            found.passages = []
+            return found
         dense: dict[str, float] = {}
-        for unit_id, sim in self.store.query_units(self.query_vector(query), n * 3):
+        for unit_id, sim in self.store.query_units(found.vector, n * 3):
             cid = unit_id.rsplit("/", 1)[0]
             if sim > dense.get(cid, -1.0) and snap.row_of(cid) is not None:
                 dense[cid] = sim
@@ -254,16 +287,17 @@ class Searcher:
         rrf = self.settings.rrf_k
         for rank, cid in enumerate(sorted(dense, key=dense.__getitem__, reverse=True)[:n]):
             fused[cid] = 1.0 / (rrf + rank)
-        for rank, (row, _) in enumerate(snap.bm25.top(query, n)):
+        for rank, (row, _) in enumerate(snap.bm25.top(found.query, n)):
             cid = snap.chunk_id(row)
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf + rank)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
-        found = self.store.chunks_by_id(best, snap.committed({c.partition(":")[0] for c in best}))
-        hits = [c for c in best if c in found]  # a chunk replaced since the snapshot drops out
-        return [
-            Passage(found[c], max(0.0, min(1.0, dense.get(c, 0.0))), fused[c], r)
+        got = self.store.chunks_by_id(best, snap.committed({c.partition(":")[0] for c in best}))
+        hits = [c for c in best if c in got]  # a chunk replaced since the snapshot drops out
+        found.passages = [
+            Passage(got[c], max(0.0, min(1.0, dense.get(c, 0.0))), fused[c], r)
             for r, c in enumerate(hits)
         ]
+        return found
 
 
 def trim_heap() -> None:

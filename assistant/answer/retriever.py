@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.answer.retrieval import Passage
+from assistant.answer.retrieval import Found, Passage
 from index.records import ChunkRecord
 
 
@@ -72,7 +72,17 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        found: Found | None = None,
+        **kwargs: Any,
     ) -> list[Document]:
+        """The documents for ``query``; the chain passes its question's ``found`` (snapshot
+        and vector), which is filled with the passages, so nothing is searched or embedded
+        twice. Invoked alone, it searches the current snapshot."""
         k = int(kwargs.get("k", self.k))
-        return [passage_to_document(p) for p in self.searcher.search(query, k)]
+        if found is None or found.query != query:
+            found = self.searcher.begin(query)
+        return [passage_to_document(p) for p in self.searcher.fill(found, k).passages]

@@ -115,7 +115,7 @@ class Tally:
         answer = assistant.answer(item.question, item.history)
         latency = (time.perf_counter() - began) * 1000
         passages = None
-        if item.answerable:  # after timing: this search reuses the cached question vector
+        if item.answerable:  # after timing, so the recall search is not counted
             passages = assistant.searcher.search(condense(item.question, item.history), self.k)
         self.record(assistant, item, answer, passages, texts, latency)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from assistant.answer.retriever import document_to_passage, passage_to_document
 from assistant.core import Assistant
 from assistant.settings import Settings
+from assistant.types import Answer
 from tests.fakes import SAMPLE, HashEmbeddings
 
 QUESTION = "Which countries opposed Macron's proposal?"
@@ -51,4 +53,64 @@ def test_a_passage_survives_the_document_round_trip(tmp_path: Path) -> None:
     assert passages
     assert [document_to_passage(passage_to_document(p)) for p in passages] == passages
     inputs = bot.prepare.invoke({"question": QUESTION, "history": []})
-    assert inputs["passages"] == passages
+    assert inputs["found"].passages == passages
+
+
+class Ends(BaseCallbackHandler):
+    """The outputs LangChain's callbacks report for each chain run."""
+
+    def __init__(self) -> None:
+        self.outputs: list[Any] = []
+
+    def on_chain_end(self, outputs: Any, **kwargs: Any) -> None:
+        self.outputs.append(outputs)
+
+
+def test_the_chains_own_stream_gives_pieces_then_the_invoked_answer(tmp_path: Path) -> None:
+    bot = _bot(tmp_path)
+    inputs = {"question": QUESTION, "history": []}
+    plain = bot.chain.invoke(inputs)
+    ends = Ends()
+    *pieces, final = list(bot.chain.stream(inputs, {"callbacks": [ends]}))
+    assert pieces and all(isinstance(p, str) for p in pieces)
+    assert isinstance(final, Answer) and "".join(pieces) == final.answer == plain.answer
+    assert final.citations == plain.citations  # same spans, same verification
+    assert any(isinstance(o, Answer) and o.answer == plain.answer for o in ends.outputs)
+    # Assistant.stream is the chain's stream, not a second path through the steps.
+    assert [p for p in bot.stream(QUESTION) if isinstance(p, str)] == pieces
+
+
+def test_batch_and_ainvoke_run_the_same_chain(tmp_path: Path) -> None:
+    bot = _bot(tmp_path)
+    inputs = {"question": QUESTION, "history": []}
+    plain = bot.chain.invoke(inputs)
+    other = {"question": "How many leaders attended the summit?", "history": []}
+    batched = bot.chain.batch([inputs, other])
+    assert [type(a) for a in batched] == [Answer, Answer]
+    assert batched[0].answer == plain.answer and batched[1].answer != plain.answer
+    assert asyncio.run(bot.chain.ainvoke(inputs)).citations == plain.citations
+
+
+def test_one_found_carries_the_question_from_retrieval_to_verification(tmp_path: Path) -> None:
+    bot = _bot(tmp_path)
+    embedded: list[str] = []
+    encode = bot.embedder.encode
+
+    def counting(texts: list[str]) -> Any:
+        embedded.extend(texts)
+        return encode(texts)
+
+    bot.embedder.encode = counting  # type: ignore[method-assign]
+    bot.searcher.embedder = bot.embedder
+    inputs = bot.prepare.invoke({"question": QUESTION, "history": []})
+    found = inputs["found"]
+    assert embedded == [QUESTION]  # embedded once: the search and the answerer share it
+    assert found.query == QUESTION and found.snapshot is bot.searcher.snapshot
+    answer = bot.extractive.answer(found)
+    assert embedded == [QUESTION] and answer.citations
+    # A newer snapshot (another document committed) is not what this answer reads.
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Norway opposed Macron's proposal as well.\n", encoding="utf-8")
+    assert bot.ingest([extra]).ok
+    assert bot.searcher.snapshot is not found.snapshot
+    assert bot.extractive.answer(found).answer == answer.answer

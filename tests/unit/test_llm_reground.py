@@ -33,8 +33,9 @@ def sure(assistant: Assistant) -> Assistant:
 
 def test_candidates_are_the_best_ranked_sentences_of_the_right_type(index_dir: Path) -> None:
     assistant = assistant_with(index_dir, replies("unused"))
-    passages = assistant.searcher.search(QUESTION)[:3]
-    ranked = assistant.extractive.candidates(QUESTION, passages)
+    looked_up = assistant.searcher.find(QUESTION)
+    passages = looked_up.passages[:3]
+    ranked = assistant.extractive.candidates(looked_up.keeping(passages))
     found = candidates(QUESTION, ranked, passages)
     assert 1 <= len(found) <= 3
     assert all(_HAS_NUMBER.search(c.text) for c in found)  # "how many" wants a number
@@ -92,8 +93,8 @@ def test_a_rejected_answer_becomes_the_passage_sentence_it_meant(index_dir: Path
 
 def test_an_unsure_extractive_answer_makes_the_regrounded_one_unsure(index_dir: Path) -> None:
     assistant = assistant_with(index_dir, replies(INVENTED))
-    passages = assistant.searcher.search(QUESTION)[:3]
-    quoted = assistant.extractive.answer(QUESTION, passages)
+    looked_up = assistant.searcher.find(QUESTION)
+    quoted = assistant.extractive.answer(looked_up.keeping(looked_up.passages[:3]))
     assert quoted.uncertain and not quoted.abstained  # the hashing embedder is unsure here
     answer = assistant.answer(QUESTION)
     assert not answer.abstained and answer.uncertain and answer.confidence == quoted.confidence

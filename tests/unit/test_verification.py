@@ -27,7 +27,7 @@ def test_a_re_ingest_mid_answer_keeps_the_passages_citations(tmp_path: Path) -> 
     bot = Assistant(Settings(data_dir=tmp_path / "data"), embedder=HashEmbeddings())
     assert bot.ingest([doc]).ok
     inputs = bot.prepare.invoke({"question": QUESTION, "history": []})
-    answer = bot.extractive.answer(inputs["standalone"], inputs["passages"])
+    answer = bot.extractive.answer(inputs["found"])
     assert answer.citations
 
     # The document changes before the answer is checked: every offset after the new first
@@ -39,7 +39,7 @@ def test_a_re_ingest_mid_answer_keeps_the_passages_citations(tmp_path: Path) -> 
     assert moved, "the re-ingest must move the cited spans, or this test proves nothing"
 
     checked = finish(answer, inputs, bot.retriever)
-    passages = {p.chunk.chunk_id: p.chunk for p in inputs["passages"]}
+    passages = {p.chunk.chunk_id: p.chunk for p in inputs["found"].passages}
     for c in checked.citations:
         assert any(
             ch.doc_id == c.doc_id and ch.text[c.start - ch.start : c.end - ch.start] == c.text
@@ -51,7 +51,7 @@ def test_a_span_in_neither_the_passages_nor_the_index_fails(tmp_path: Path) -> N
     bot = Assistant(Settings(data_dir=tmp_path / "data"), embedder=HashEmbeddings())
     assert bot.ingest([SAMPLE]).ok
     inputs = bot.prepare.invoke({"question": QUESTION, "history": []})
-    answer = bot.extractive.answer(inputs["standalone"], inputs["passages"])
+    answer = bot.extractive.answer(inputs["found"])
     real = answer.citations[0]
     forged = Citation(**{**real.model_dump(), "text": "Norway opposed the idea."})
     answer.citations = [forged]
