@@ -25,6 +25,7 @@ def open_store(settings: Any, collection: str | None = None, embedder: Any = Non
         settings.chroma_url,
         collection=collection,
         chroma_timeout_s=idx.chroma_timeout_s,
+        lease_ttl_s=idx.lease_ttl_s,
     )
 
 

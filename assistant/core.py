@@ -73,6 +73,7 @@ class Assistant:
             self.settings.chroma_url,
             collection,
             idx.chroma_timeout_s,
+            idx.lease_ttl_s,
         )
         self.collection = self.store.collection
         self.searcher = Searcher(self.store, embedder, self.settings.retrieval)
@@ -105,13 +106,7 @@ class Assistant:
         if chat_model is None and self.settings.llm.strip().lower() == "extractive":
             return None
         from assistant.answer.generative import GenerativeAnswerer
-        from assistant.answer.llm import (
-            LOCAL_PASSAGES,
-            is_local,
-            llm_timeout,
-            make_chat_model,
-            model_label,
-        )
+        from assistant.answer.llm import is_local, llm_timeout, make_chat_model, model_label
         from assistant.answer.prompts import SMALL_PROMPTS, load_prompts
         from assistant.answer.support import SupportScorer
 
@@ -127,8 +122,9 @@ class Assistant:
             llm_timeout(self.settings),
             self.settings.answer.max_question_chars,
             label=model_label(self.settings, model),
-            max_passages=LOCAL_PASSAGES if local else None,
+            max_passages=self.settings.answer.local_passages if local else None,
             cooldown_s=self.settings.answer.llm_cooldown_s,
+            history_turns=self.settings.answer.llm_history_turns,
         )
 
     def answer(self, question: str, history: Sequence[Message | dict] | None = None) -> Answer:

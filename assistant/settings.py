@@ -61,6 +61,12 @@ class IndexSettings(_Section):
     chroma_timeout_s: float = Field(
         60.0, gt=0, description="Seconds one call to a Chroma server may take (then an error)."
     )
+    lease_ttl_s: float = Field(
+        30.0,
+        ge=3,
+        description="The writer lease's lifetime (renewed every third of it): a writer that "
+        "died without releasing it blocks other writers this long.",
+    )
 
 
 def _default_cache_dir() -> Path:
@@ -109,6 +115,16 @@ class AnswerSettings(_Section):
     llm_cooldown_s: float = Field(
         30.0, ge=0, description="After an LLM timeout or refusal, answer extractively this long."
     )
+    llm_history_turns: int = Field(
+        6, ge=0, le=100, description="Earlier turns the LLM sees when it rewrites a follow-up."
+    )
+    local_passages: int = Field(
+        3,
+        ge=1,
+        le=50,
+        description="Passages the local model reads (a shorter prompt, read faster and "
+        "followed better by a 135M model); remote LLMs read all `retrieval.k`.",
+    )
 
 
 class ServerSettings(_Section):
@@ -140,6 +156,12 @@ class ServerSettings(_Section):
         ge=0,
         description="A start that failed because the store could not be reached is tried "
         "again no more often than this.",
+    )
+    load_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        description="How long a request waits for its collection's assistant to load "
+        "(model and index) before it is answered 503.",
     )
 
     _proxies = field_validator("trusted_proxies", mode="before")(network_list)

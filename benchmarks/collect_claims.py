@@ -30,7 +30,8 @@ def questions(per_article: int = 6, unanswerable: int = 2) -> list[tuple[str, st
         out.append((SAMPLE_ARTICLE.name, json.loads(line)["question"]))
     data = json.loads((SQUAD / "squad2-dev-public.json").read_text())
     for article in data["data"]:
-        good, bad = [], []
+        good: list[str] = []
+        bad: list[str] = []
         for i, para in enumerate(article["paragraphs"]):
             for qa in para["qas"][:1] if i % 3 == 0 else []:
                 (bad if qa.get("is_impossible") else good).append(qa["question"])

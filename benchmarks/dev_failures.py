@@ -38,10 +38,9 @@ def category(assistant, item) -> tuple[str, str]:
         kind = "refused" if answer.abstained else "uncertain" if answer.uncertain else "ANSWERED"
         return f"un:{kind}", answer.answer
     question = condense(item.question, item.history)
-    found = assistant.searcher.find(question)
-    passages = found.passages
-    found = any(fold(e) in fold(p.chunk.text) for p in passages for e in item.evidence)
-    cands = assistant.extractive.candidates(found)
+    looked_up = assistant.searcher.find(question)
+    found = any(fold(e) in fold(p.chunk.text) for p in looked_up.passages for e in item.evidence)
+    cands = assistant.extractive.candidates(looked_up)
     held = any(cites_evidence([c.text], item.evidence) for c in cands)
     cited = cites_evidence([c.text for c in answer.citations], item.evidence)
     if not answer.abstained and cited and keywords_match(answer.answer, item.keywords):

@@ -129,7 +129,8 @@ def filler_documents(n_chunks: int, seed: int = 16) -> Iterator[tuple[str, str, 
         n = min(rng.randint(4, 16), n_chunks - made)
         parts, chunks, pos = [f"Filler document {k}"], [], len(f"Filler document {k}") + 2
         for _ in range(n):
-            spans, para = [], []
+            spans: list[tuple[int, int]] = []
+            para: list[str] = []
             for _ in range(rng.randint(6, 9)):
                 s = chain.sentence()
                 start = pos + sum(len(p) + 1 for p in para)

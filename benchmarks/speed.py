@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import ARTICLE, ROOT, SQUAD_CORPUS, SQUAD_JSON, machine
 
@@ -54,7 +55,7 @@ def ours_ingest(embedder) -> dict:
     }
 
 
-def tutorial_ingest(model_path: str) -> tuple[dict, object]:
+def tutorial_ingest(model_path: str) -> tuple[dict, Any]:
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -70,7 +71,7 @@ def tutorial_ingest(model_path: str) -> tuple[dict, object]:
     store = Chroma.from_documents(splits, emb, persist_directory=tempfile.mkdtemp())
     seconds = time.perf_counter() - began
     tokenizer = emb._client.tokenizer
-    window = emb._client.max_seq_length - 2
+    window = int(emb._client.max_seq_length or 256) - 2
     truncated = 0
     seen = 0
     for s in splits:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import benchmarks.common  # noqa: F401 - offline environment first
 from benchmarks.speed import latency
@@ -34,7 +35,7 @@ def run_ours(corpus: Path, questions: list[str]) -> dict:
     began = time.perf_counter()
     report = assistant.ingest([corpus], progress=False)
     seconds = time.perf_counter() - began
-    out = {
+    out: dict[str, Any] = {
         "seconds": seconds,
         "chars": report.chars,
         "chunks": report.chunks,
@@ -69,7 +70,7 @@ def run_tutorial(corpus: Path, questions: list[str]) -> dict:
     )
     store = Chroma.from_documents(splits, emb, persist_directory=tempfile.mkdtemp())
     seconds = time.perf_counter() - began
-    out = {
+    out: dict[str, Any] = {
         "seconds": seconds,
         "chars": sum(len(d.page_content) for d in docs),
         "chunks": len(splits),

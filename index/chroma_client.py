@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,7 +73,8 @@ def import_chromadb() -> Any:
 
 
 def open_client(data_dir: Path, chroma_url: str | None, timeout_s: float = SERVER_TIMEOUT_S) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    """A Chroma client for the data dir or server; telemetry is off in the client's own
+    settings (``anonymized_telemetry=False``), so no environment variable is needed."""
     with _unchecked_overrides():
         return _open_client(data_dir, chroma_url, timeout_s)
 

@@ -26,7 +26,7 @@ import numpy as np
 from index import sentence_vectors
 from index.chroma_client import SERVER_TIMEOUT_S, NoEmbedding, open_client
 from index.errors import StoreError
-from index.lease import ChangeLog, Lease
+from index.lease import LEASE_TTL_S, ChangeLog, Lease
 from index.records import ChunkRecord, chunk_records
 from index.store_writes import StoreWrites
 
@@ -56,6 +56,7 @@ class Store(StoreWrites):
         chroma_url: str | None = None,
         collection: str | None = None,
         chroma_timeout_s: float = SERVER_TIMEOUT_S,
+        lease_ttl_s: float = LEASE_TTL_S,
     ) -> None:
         from index.collection_names import DEFAULT, store_prefix
 
@@ -73,7 +74,7 @@ class Store(StoreWrites):
         self.chroma_url = chroma_url
         self._client = open_client(data_dir, chroma_url, chroma_timeout_s)
         self._open()
-        self.lease = Lease(self.meta, self._guard)
+        self.lease = Lease(self.meta, self._guard, lease_ttl_s)
         self.changes = ChangeLog(self.meta, self._guard)
         self.known_seq = self.log_head()  # the change this store's Chroma view reflects
         self._system = getattr(self._client, "_system", None)

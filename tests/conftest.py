@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import netguard
+# The shared helpers in tests/support assert like the tests that use them: pytest rewrites
+# their asserts too (it rewrites only test modules and conftest files unless told).
+pytest.register_assert_rewrite("tests.support")
+
+from tests.support import netguard  # noqa: E402
 
 for _key, _value in {
     "HF_HUB_OFFLINE": "1",
@@ -179,7 +183,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def secret_file() -> Iterator[Path]:
     """A file the server process can read and no client may: in the temp dir Gradio trusts."""
-    from tests.security_support import SECRET
+    from tests.support.security import SECRET
 
     path = Path("/tmp") / f"assistant-secret-{uuid.uuid4().hex}.txt"
     path.write_text(SECRET)
@@ -191,8 +195,9 @@ def secret_file() -> Iterator[Path]:
 def server(tmp_path: Path, cache_dir: Path, request: pytest.FixtureRequest) -> Iterator[dict]:
     """A real server over a recording fake; ``@pytest.mark.server(**settings)`` picks its
     settings. Imported lazily: the unit tests never load the web stack."""
-    from tests.integration.test_ui_server import loopback_only, serve, ui_settings
-    from tests.security_support import Recording
+    from tests.support.netguard import loopback_only
+    from tests.support.security import Recording
+    from tests.support.ui_server import serve, ui_settings
 
     marker = request.node.get_closest_marker("server")
     options = dict(marker.kwargs) if marker else {}

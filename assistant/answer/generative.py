@@ -35,7 +35,6 @@ from assistant.types import Answer, Citation, Message
 
 log = logging.getLogger(__name__)
 NOT_SHOWN = "The language model's answer was not supported by the documents, so it is not shown."
-HISTORY_TURNS = 6
 _TAG = re.compile(r"<(/?)(source)", re.I)
 _MARKER = re.compile(r"(\s*)\[(\d+)\]")
 
@@ -55,7 +54,7 @@ def format_sources(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def format_history(history: Sequence[Message | dict], limit: int = HISTORY_TURNS) -> str:
+def format_history(history: Sequence[Message | dict], limit: int = 6) -> str:
     """The last turns as ``User:``/``Assistant:`` lines, markers dropped, long turns cut."""
     lines = []
     for item in list(history)[-limit:]:
@@ -94,8 +93,10 @@ class GenerativeAnswerer:
         max_passages: int | None = None,
         reground: bool = True,
         cooldown_s: float = 30.0,
+        history_turns: int = 6,
     ) -> None:
         self.model = model
+        self.history_turns = history_turns  # earlier turns shown when condensing a follow-up
         self.cooldown_s = cooldown_s  # after a timeout or refused connection: extractive at once
         self.answered_by = label if label.startswith("llm") else f"llm:{label}"
         self.max_passages = max_passages  # a small model reads fewer passages, faster
@@ -138,7 +139,9 @@ class GenerativeAnswerer:
             return question.strip()
         if self._unavailable():
             return heuristic_condense(question, turns)
-        prompt = self.prompts.condense_prompt(format_history(turns), question.strip())
+        prompt = self.prompts.condense_prompt(
+            format_history(turns, self.history_turns), question.strip()
+        )
         try:
             reply = message_text(self.model.invoke([HumanMessage(prompt)]).content)
         except Exception as exc:  # any provider failure: the heuristic still works

@@ -99,7 +99,6 @@ def is_local(spec: str) -> bool:
 # A 135M model on two cores reads a 1,500-token prompt in 5-40 s (load on the machine):
 # the local model gets at least this long, whatever ``llm_timeout_s`` says for remote APIs.
 LOCAL_MIN_TIMEOUT_S = 120.0
-LOCAL_PASSAGES = 3  # the top three passages: a shorter prompt, read faster and followed better
 
 
 def make_local_model(settings: Settings) -> BaseChatModel:

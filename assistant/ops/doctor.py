@@ -246,6 +246,7 @@ def check_store(settings: Settings, model: ModelCheck) -> StoreCheck:
                     settings.chroma_url,
                     collection or None,
                     idx.chroma_timeout_s,
+                    idx.lease_ttl_s,
                 )
                 info.documents, info.chunks = store.docs.count(), store.chunks.count()
                 info.units = store.unit_count()

@@ -38,7 +38,6 @@ from index.collection_names import DEFAULT, check_name
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _DONE = object()
-LOAD_TIMEOUT_S = 300.0
 MAX_HISTORY = 100
 
 router = APIRouter()
@@ -110,7 +109,7 @@ class Runtime:
         if request is not None:
             self.check_origin(request, name)
         opener = self.collections.create if create else self.collections.get
-        return await anyio.to_thread.run_sync(opener, name, LOAD_TIMEOUT_S)
+        return await anyio.to_thread.run_sync(opener, name, self.settings.server.load_timeout_s)
 
     def check_origin(self, request: Request, collection: str) -> None:
         """``ForbiddenError`` when the request's page may not use ``collection``."""

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from assistant import cli
 from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
-from tests.collection_support import (
+from tests.support.collection_docs import (
     FAQ_Q,
     HANDBOOK_Q,
     HANDBOOK_SECRET,
@@ -27,7 +27,9 @@ from tests.collection_support import (
     run_app,
     write_docs,
 )
-from tests.integration.test_ui_server import free_port, loopback_only
+from tests.support.netguard import loopback_only
+from tests.support.ports import free_port
+from tests.support.widget_host import QuietHandler
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -44,11 +46,6 @@ class Sites:
     handbook_site: str  # http://127.0.0.1:HOST, allowed for the handbook collection
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
-
-
 @pytest.fixture(scope="module")
 def sites(embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     root = tmp_path_factory.mktemp("collections-browser")
@@ -56,7 +53,7 @@ def sites(embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]
     data = root / "data"
     site = root / "site"
     site.mkdir()
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=site))
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=site))
     port = host.server_address[1]
     faq_site, handbook_site = f"http://localhost:{port}", f"http://127.0.0.1:{port}"
     with pytest.MonkeyPatch.context() as mp:

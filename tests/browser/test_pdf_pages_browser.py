@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_ui_browser import Watch, open_page
-from tests.documents_support import (
+from tests.support.chat_page import Watch, open_page
+from tests.support.documents import (
     ANSWER,
     ANSWER_Q,
     DOCX_ANSWER,
@@ -26,7 +26,8 @@ from tests.documents_support import (
     three_page_pdf,
     word_file,
 )
-from tests.integration.test_ui_server import loopback_only, serve, ui_settings
+from tests.support.netguard import loopback_only
+from tests.support.ui_server import serve, ui_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -20,9 +20,9 @@ from playwright.sync_api import Browser, expect
 
 from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
-from tests.browser.test_ui_browser import open_page
-from tests.browser.test_widget_browser import HOST_PAGE, _QuietHandler
-from tests.integration.test_ui_server import serve, ui_settings
+from tests.support.chat_page import open_page
+from tests.support.ui_server import serve, ui_settings
+from tests.support.widget_host import HOST_PAGE, QuietHandler
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -73,7 +73,7 @@ def widget_servers(sample_assistant, tmp_path: Path) -> Iterator[str]:
     site = tmp_path / "site"
     site.mkdir()
     host = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(site))
+        ("127.0.0.1", 0), partial(QuietHandler, directory=str(site))
     )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,6 @@
 """The chat page in headless Chromium: ask, click a citation, see the passage it came from.
 
-Served by the real app (``tests.integration.test_ui_server.serve``) over the fake assistant. Every
+Served by the real app (``tests.support.ui_server.serve``) over the fake assistant. Every
 request the page makes must stay on the test server.
 """
 
@@ -15,8 +15,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from assistant.types import Answer
-from tests.fakes import FakeAssistant
-from tests.integration.test_ui_server import loopback_only, serve, ui_settings
+from tests.support.chat_page import open_page
+from tests.support.fakes import FakeAssistant
+from tests.support.netguard import loopback_only
+from tests.support.ui_server import serve, ui_settings
 
 pytestmark = pytest.mark.browser
 
@@ -59,45 +61,6 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     yield context.new_page()
     context.close()
-
-
-class Watch:
-    """Requests to other hosts, uncaught page errors and requests the server refused (a
-    route the page needs but the server's Gradio route list lacks): all must stay empty."""
-
-    def __init__(self, page: Page, url: str) -> None:
-        self.foreign: list[str] = []
-        self.errors: list[str] = []
-        self.refused: list[str] = []
-        page.on("request", self._request(url))
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on(
-            "response",
-            lambda r: (
-                self.refused.append(f"{r.status} {r.url}")
-                if r.url.startswith(url) and r.status in (400, 403, 404, 405)
-                else None
-            ),
-        )
-
-    def _request(self, url: str):  # noqa: ANN202 - a playwright callback
-        def record(request) -> None:  # noqa: ANN001
-            if not request.url.startswith((url, "data:", "blob:")):
-                self.foreign.append(request.url)
-
-        return record
-
-    def check(self) -> None:
-        assert self.foreign == [], f"the page reached outside hosts: {self.foreign}"
-        assert self.errors == [], f"the page raised: {self.errors}"
-        assert self.refused == [], f"the server refused the page: {self.refused}"
-
-
-def open_page(page: Page, url: str) -> Watch:
-    watch = Watch(page, url)
-    page.goto(url)
-    expect(page.locator("#question textarea")).to_be_visible(timeout=20_000)
-    return watch
 
 
 def ask(page: Page, question: str, answers_before: int) -> None:

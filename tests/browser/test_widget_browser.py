@@ -23,26 +23,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
+from tests.support.widget_host import HOST_PAGE, QuietHandler
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "Which countries opposed Macron's proposal?"
 SENTENCE = "Germany, Italy, Spain and Poland immediately opposed the idea."
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "widget.png"
-HOST_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Example News</title><link rel="icon" href="data:,">
-<style>body{{font:17px/1.6 Georgia,serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-button{{background:red!important;width:10px!important}}</style></head>
-<body><h1>Europe debates a reassurance force</h1>
-<p>Leaders met in Paris to discuss security guarantees for Ukraine. Ask our assistant about
-the article using the chat button.</p>
-<script src="{api}/embed.js" data-title="Ask about this article" data-accent="#0f766e"
-        data-position="bottom-right" defer></script>
-</body></html>
-"""
 GRADIO_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Gradio embed</title>
 <link rel="icon" href="data:,"><script type="module" src="{api}/gradio.js"></script></head>
@@ -58,18 +46,13 @@ class Servers:
     fake: FakeAssistant
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     root = tmp_path_factory.mktemp("widget")
     site = root / "site"
     site.mkdir()
     host = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(site))
+        ("127.0.0.1", 0), partial(QuietHandler, directory=str(site))
     )
     host_port = host.server_address[1]
     sock = socket.socket()

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.serve.server import create_app
-from tests.unit.test_api import LOCAL, make_settings
+from tests.support.json_api import LOCAL, make_settings
 
 
 @pytest.mark.integration

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from tests.collection_support import (
+from tests.support.chroma_server import chroma_server  # noqa: F401, F811 - a fixture
+from tests.support.collection_docs import (
     FAQ_Q,
     HANDBOOK_Q,
     HANDBOOK_SECRET,
@@ -20,7 +21,6 @@ from tests.collection_support import (
     sources,
     write_docs,
 )
-from tests.integration.test_chroma_server import chroma_server  # noqa: F401, F811 - a fixture
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

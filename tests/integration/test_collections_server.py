@@ -17,7 +17,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client asks the Hub for Spaces othe
 from assistant import cli  # noqa: E402
 from assistant.serve.server import create_app  # noqa: E402
 from assistant.settings import ServerSettings, Settings  # noqa: E402
-from tests.collection_support import (  # noqa: E402
+from tests.support.collection_docs import (  # noqa: E402
     FAQ_Q,
     HANDBOOK_Q,
     HANDBOOK_SECRET,
@@ -26,7 +26,8 @@ from tests.collection_support import (  # noqa: E402
     sources,
     write_docs,
 )
-from tests.integration.test_ui_server import free_port, loopback_only  # noqa: E402
+from tests.support.netguard import loopback_only  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 pytestmark = pytest.mark.integration
 SHOP = "http://shop.example"

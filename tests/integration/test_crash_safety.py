@@ -267,7 +267,7 @@ def test_two_ingests_at_once_never_lose_each_others_chunks(tmp_path: Path) -> No
     from assistant.settings import Settings
     from index.ingest import ingest
     from index.store import Store
-    from tests.fakes import HashEmbeddings
+    from tests.support.fakes import HashEmbeddings
 
     rng = random.Random(7)
     first, second = tmp_path / "first", tmp_path / "second"

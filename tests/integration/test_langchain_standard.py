@@ -12,7 +12,7 @@ from assistant.core import Assistant
 from assistant.settings import Settings
 from index.embeddings import SentenceEmbeddings
 from tests.conftest import SAMPLE
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.unit.test_layout import TECHDOCS
+from tests.support.techdocs import TECHDOCS
 
 
 def test_real_pipeline_cites_whole_sentences_with_sections(embedder, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE
-from tests.scripted_llm import (
+from tests.support.scripted_llm import (
     QUESTION,
     SUPPORTED,
     UNSUPPORTED,

@@ -1,6 +1,6 @@
 """Generative answers through the real OpenAI client, against the scripted server.
 
-See ``tests/scripted_llm.py`` for the server and its scripts.
+See ``tests/support/scripted_llm.py`` for the server and its scripts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from assistant.core import Assistant
 from assistant.settings import AnswerSettings, Settings
 from assistant.types import Answer
 from tests.conftest import SAMPLE
-from tests.scripted_llm import (
+from tests.support.scripted_llm import (
     INJECTION,
     QUESTION,
     SUPPORTED,

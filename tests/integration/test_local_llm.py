@@ -125,7 +125,7 @@ def test_cli_ask_with_the_local_model(tmp_path: Path) -> None:
     The environment is a person's (no offline switches, only ASSISTANT_LLM=local and the data
     dir), and the guard of tests/support refuses and records any non-loopback connection.
     """
-    from tests.integration.test_no_network import attempts, guarded_env
+    from tests.support.guarded_subprocess import attempts, guarded_env
 
     log = tmp_path / "attempts.jsonl"
     env = {**guarded_env(log, tmp_path / "d"), "ASSISTANT_LLM": "local"}

@@ -10,7 +10,6 @@ it needs itself, as it does when a person runs it.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -23,47 +22,11 @@ import pytest
 
 from benchmarks.load import running_server
 from tests.conftest import ROOT, SAMPLE
+from tests.support.guarded_subprocess import attempts, guard_lines, guarded_env
 
 pytestmark = pytest.mark.integration
 
-SUPPORT = ROOT / "tests" / "support"
-OFFLINE_SWITCHES = (
-    "HF_HUB_OFFLINE",
-    "TRANSFORMERS_OFFLINE",
-    "HF_HUB_DISABLE_TELEMETRY",
-    "ANONYMIZED_TELEMETRY",
-    "GRADIO_ANALYTICS_ENABLED",
-)
 LEADERS_Q = "How many leaders attended the Coalition of the Willing meeting?"
-
-
-def guarded_env(log: Path, data_dir: Path) -> dict[str, str]:
-    """A person's plain environment, plus the guard; no ASSISTANT_* but the data dir."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in OFFLINE_SWITCHES and not k.startswith("ASSISTANT_")
-    }
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(SUPPORT), str(ROOT), os.environ.get("PYTHONPATH")) if p
-    )
-    env["NETGUARD_LOG"] = str(log)
-    env["ASSISTANT_DATA_DIR"] = str(data_dir)
-    env["ASSISTANT_SERVER__RATE_LIMIT_PER_MINUTE"] = "100000"
-    return env
-
-
-def guard_lines(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def attempts(log: Path) -> list[str]:
-    """Each refused attempt with the innermost frames that made it, for the failure message."""
-    return [
-        f"{e['kind']} {e['target']} by {e['argv']}:\n{''.join(e['stack'][-4:])}"
-        for e in guard_lines(log)
-        if e["kind"] != "armed"
-    ]
 
 
 @contextmanager
@@ -191,7 +154,7 @@ def test_doctor_reports_counts_and_the_orphans_repair_would_remove(tmp_path: Pat
     from assistant.core import Assistant
     from assistant.ops.doctor import format_doctor, run_doctor
     from assistant.settings import Settings
-    from tests.fakes import HashEmbeddings
+    from tests.support.fakes import HashEmbeddings
 
     settings = Settings(data_dir=tmp_path / "data", embedding_model="hash-test")
     assistant = Assistant(settings, embedder=HashEmbeddings())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_openai_api import OPPOSED, assert_exact, client_for, serve
+from tests.support.openai_server import assert_exact, client_for, serve
+
+OPPOSED = "Which countries opposed Macron's proposal?"
 
 
 @pytest.mark.integration

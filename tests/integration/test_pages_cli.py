@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.documents_support import (
+from tests.support.assistant_cli import run
+from tests.support.documents import (
     ANSWER_Q,
     DOCX_Q,
     pdf_with_blank_scan,
     three_page_pdf,
     word_file,
 )
-from tests.integration.test_cli import run
 
 pytestmark = pytest.mark.integration
 

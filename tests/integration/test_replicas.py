@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.test_chroma_server import chroma_server, free_port  # noqa: F401 - the fixture
+from tests.support.chroma_server import chroma_server  # noqa: F401 - the fixture
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.integration
 TOKEN = "replica-test-token"

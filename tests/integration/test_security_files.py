@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import SAMPLE
-from tests.integration.test_ui_server import loopback_only, serve, ui_settings
-from tests.security_support import (
+from tests.support.fakes import SAMPLE
+from tests.support.netguard import loopback_only
+from tests.support.security import (
     ATTACKED_PATHS,
     FILE_DATA_META,
     SECRET,
@@ -23,6 +23,7 @@ from tests.security_support import (
     hostile_value,
     queue_event,
 )
+from tests.support.ui_server import serve, ui_settings
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.security_support import chat_call
+from tests.support.security import chat_call
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.test_ui_server import loopback_only, serve, ui_settings
-from tests.security_support import chat_call
+from tests.support.netguard import loopback_only
+from tests.support.security import chat_call
+from tests.support.ui_server import serve, ui_settings
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.security_support import files_under
+from tests.support.security import files_under
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_public_api import QUESTIONS
+QUESTIONS = [
+    "How many leaders attended the Coalition of the Willing meeting?",
+    "Which countries opposed Macron's proposal?",
+    "What is Ireland prepared to do?",
+    "What is the capital of Peru?",  # refused: the same refusal both ways
+]
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

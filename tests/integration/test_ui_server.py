@@ -5,11 +5,9 @@ driven through its Gradio API with ``gradio_client``, as an API user would.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,60 +18,16 @@ from tests.support.netguard import loopback_only
 os.environ["HF_HUB_OFFLINE"] = "1"  # gradio_client asks the Hub for Spaces otherwise
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
-import uvicorn  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from assistant.serve.server import create_app, uvicorn_config  # noqa: E402
-from assistant.serve.service import AssistantAPI  # noqa: E402
-from assistant.settings import ServerSettings, Settings  # noqa: E402
-from tests.fakes import SAMPLE, FakeAssistant  # noqa: E402
+from tests.support.fakes import SAMPLE, FakeAssistant  # noqa: E402
+from tests.support.ui_server import serve, ui_settings  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 OPPOSED_Q = "Which countries opposed Macron's proposal?"
 OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ui_settings(data_dir: Path, **server: object) -> Settings:
-    """Test settings: a temp data dir and no rate limit in the way of page assets."""
-    server = {"rate_limit_per_minute": 100_000, **server}
-    admin_token = server.pop("admin_token", None)
-    return Settings(
-        data_dir=data_dir,
-        admin_token=admin_token,
-        server=ServerSettings(**server),  # type: ignore[arg-type]
-    )
-
-
-@contextmanager
-def serve(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> Iterator[str]:
-    """Run the whole web app (UI mounted at /) on a free loopback port; yields its URL."""
-    port = free_port()
-    settings.server.port = port
-    app = create_app(settings, get_assistant=get_assistant)
-    config = uvicorn_config(
-        app, settings, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the UI server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)

@@ -15,19 +15,12 @@ from assistant.errors import ConfigError, StoreError
 from assistant.serve.ratelimit import RateLimiter
 from assistant.serve.security import allowed_origins, normalize_origin
 from assistant.serve.server import STATIC, create_app, docs_html
-from assistant.settings import ServerSettings, Settings
 from assistant.types import Answer
-from tests.fakes import FakeAssistant
-
-LOCAL = "http://localhost"  # the Host check refuses TestClient's default testserver
+from tests.support.fakes import FakeAssistant
+from tests.support.json_api import LOCAL, make_settings
 
 OPPOSED = "Which countries opposed Macron's proposal?"
 OPPOSED_SENTENCE = "Germany, Italy, Spain and Poland immediately opposed the idea."
-
-
-def make_settings(data_dir: Path, **server: object) -> Settings:
-    server = {"port": 7860, "rate_limit_per_minute": 10_000, **server}
-    return Settings(data_dir=data_dir, server=ServerSettings(**server))
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from assistant.answer.retriever import document_to_passage, passage_to_document
 from assistant.core import Assistant
 from assistant.settings import Settings
 from assistant.types import Answer
-from tests.fakes import SAMPLE, HashEmbeddings
+from tests.support.fakes import SAMPLE, HashEmbeddings
 
 QUESTION = "Which countries opposed Macron's proposal?"
 

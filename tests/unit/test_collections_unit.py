@@ -21,7 +21,7 @@ from index.collection_names import (
     store_prefix,
     upload_dir,
 )
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
 
 SHOP, INTRANET, EVIL = "https://shop.example", "https://intranet.example", "https://evil.example"
 

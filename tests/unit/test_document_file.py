@@ -14,9 +14,9 @@ from assistant.errors import NotFoundError
 from assistant.serve.document_file import content_disposition
 from assistant.serve.server import STATIC, create_app
 from assistant.types import DocumentText
-from tests.documents_support import three_page_pdf
-from tests.fakes import FakeAssistant
-from tests.unit.test_api import LOCAL, make_settings
+from tests.support.documents import three_page_pdf
+from tests.support.fakes import FakeAssistant
+from tests.support.json_api import LOCAL, make_settings
 
 PDF_ID = "0123456789abcdef"
 TXT_ID = "fedcba9876543210"

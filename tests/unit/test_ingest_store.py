@@ -10,7 +10,7 @@ from assistant.core import Assistant
 from assistant.settings import Settings
 from index.ingest import remove
 from index.store import Store
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from index.chunking import chunk_text
 from index.layout import CODE, HEADING, ITEM, TABLE, parse
 from index.loaders import load
 from index.sentences import split_sentences
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
+from tests.support.techdocs import TECHDOCS
 
-ROOT = Path(__file__).resolve().parents[2]
-TECHDOCS = ROOT / "tests" / "data" / "techdocs"
 MB = 1_000_000
 count = HashEmbeddings().count_tokens
 

@@ -11,7 +11,7 @@ from assistant.answer.prompts import VARIABLES, load_prompts
 from assistant.answer.retrieval import Passage
 from assistant.errors import ConfigError
 from index.records import ChunkRecord
-from tests.unit.test_llm_unit import assistant_with, replies
+from tests.support.fake_llm import assistant_with, replies
 
 
 def test_default_prompts_load_and_fence_sources() -> None:

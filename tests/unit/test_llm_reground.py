@@ -9,7 +9,7 @@ from assistant.answer.answer_types import _HAS_NUMBER
 from assistant.answer.reground import NOTE, UNSURE_PREFIX, Candidate, candidates, closest
 from assistant.core import Assistant
 from tests.conftest import SAMPLE
-from tests.unit.test_llm_unit import (
+from tests.support.fake_llm import (
     LEADERS,
     OPPOSED,
     QUESTION,

@@ -16,38 +16,24 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 from assistant.answer.llm import failure_kind, failure_note, make_chat_model, parse_llm, redact
-from assistant.answer.retrieval import Passage
 from assistant.answer.support import is_claim, numbers, split_answer
 from assistant.core import Assistant
 from assistant.errors import ConfigError
 from assistant.settings import Settings
 from assistant.types import Answer
 from tests.conftest import SAMPLE
-from tests.fakes import HashEmbeddings
-
-LEADERS = (
-    'He said this following a meeting of the "Coalition of the Willing", which was attended '
-    "by 30 leaders."
+from tests.support.fake_llm import (
+    LEADERS,
+    OPPOSED,
+    QUESTION,
+    assistant_with,
+    index_dir,
+    number_of,
+    replies,
 )
-OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
-QUESTION = "How many leaders attended the Coalition of the Willing meeting?"
+from tests.support.fakes import HashEmbeddings
 
-
-@pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("hash-index")
-    Assistant(Settings(data_dir=data), embedder=HashEmbeddings()).ingest([SAMPLE])
-    return data
-
-
-def assistant_with(index_dir: Path, model: Any, **settings: Any) -> Assistant:
-    return Assistant(
-        Settings(data_dir=index_dir, **settings), embedder=HashEmbeddings(), chat_model=model
-    )
-
-
-def replies(*texts: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(t) for t in texts]))
+__all__ = ["index_dir"]  # the module-scoped index fixture, shared with test_llm_reground
 
 
 class Failing(Iterator[AIMessage]):
@@ -60,11 +46,6 @@ class Failing(Iterator[AIMessage]):
     def __next__(self) -> AIMessage:
         self.calls += 1
         raise self.exc
-
-
-def number_of(passages: list[Passage], phrase: str) -> int:
-    """The [n] the LLM would use for the passage containing ``phrase``."""
-    return next(n for n, p in enumerate(passages, 1) if phrase in p.chunk.text)
 
 
 # -- the answerer is chosen by settings.llm ------------------------------------------------------

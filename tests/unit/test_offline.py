@@ -43,7 +43,7 @@ def test_every_entry_point_applies_them_before_anything_else_loads() -> None:
 def test_library_use_applies_them_too(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.core import Assistant
     from assistant.settings import Settings
-    from tests.fakes import HashEmbeddings
+    from tests.support.fakes import HashEmbeddings
 
     monkeypatch.delenv("ANONYMIZED_TELEMETRY", raising=False)
     Assistant(Settings(data_dir=tmp_path), embedder=HashEmbeddings())

@@ -8,27 +8,18 @@ test with the real assistant (real embeddings, real Chroma, extractive answerer)
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
-import uvicorn
 
-from assistant.serve.server import create_app
-from assistant.serve.service import AssistantAPI
 from assistant.settings import ServerSettings, Settings
-from tests.conftest import SAMPLE
-from tests.fakes import FakeAssistant
-from tests.integration.test_ui_server import free_port
+from tests.support.fakes import FakeAssistant
+from tests.support.openai_server import assert_exact, client_for, serve
 
-TEXT = SAMPLE.read_text(encoding="utf-8")
 LEADERS = "How many leaders attended the meeting?"
-OPPOSED = "Which countries opposed Macron's proposal?"
 
 
 def settings_for(data_dir: Path, **extra: object) -> Settings:
@@ -36,42 +27,11 @@ def settings_for(data_dir: Path, **extra: object) -> Settings:
     return Settings(data_dir=data_dir, server=ServerSettings(**server), **extra)  # type: ignore[arg-type]
 
 
-@contextmanager
-def serve(get_assistant: Callable[[], AssistantAPI], settings: Settings) -> Iterator[str]:
-    """The whole app on a free loopback port; yields the OpenAI base URL (``.../v1``)."""
-    port = free_port()
-    settings.server.port = port
-    app = create_app(settings, get_assistant=get_assistant)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def client_for(base_url: str, key: str = "unused") -> openai.OpenAI:
-    return openai.OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def fake_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     fake = FakeAssistant()
     with serve(lambda: fake, settings_for(tmp_path_factory.mktemp("d"))) as url:
         yield url
-
-
-def assert_exact(citations: list[dict]) -> None:
-    assert citations
-    for c in citations:
-        assert TEXT[c["start"] : c["end"]] == c["text"]
 
 
 def test_models_lists_the_assistant(fake_url: str) -> None:

@@ -18,7 +18,7 @@ from index.chunking import chunk_text
 from index.ingest import PageBar, chunk_pages
 from index.loaders import load
 from index.pdf_loader import page_list, page_of, pdf_date, strip_furniture
-from tests.documents_support import (
+from tests.support.documents import (
     ANSWER,
     DOCX_ANSWER,
     DOCX_SECTION,
@@ -28,7 +28,7 @@ from tests.documents_support import (
     three_page_pdf,
     word_file,
 )
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 MB = 1_000_000
 

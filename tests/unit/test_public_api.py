@@ -90,11 +90,3 @@ def test_settings_never_show_their_secrets() -> None:
     assert "adm-s3cret" not in shown and "k-one" not in shown
     assert s.admin_token is not None and s.admin_token.get_secret_value() == "adm-s3cret"
     assert not Settings().admin_token and not Settings().api_keys  # unset: falsy
-
-
-QUESTIONS = [
-    "How many leaders attended the Coalition of the Willing meeting?",
-    "Which countries opposed Macron's proposal?",
-    "What is Ireland prepared to do?",
-    "What is the capital of Peru?",  # refused: the same refusal both ways
-]

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.errors import AssistantError, ConfigError, StoreError
 from assistant.serve import runtime
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
 
 
 def test_store_failure_at_start_is_retried() -> None:

@@ -14,7 +14,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.settings import Settings
 from index.ingest import remove
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 
 def make(data: Path) -> Assistant:

@@ -7,7 +7,7 @@ import re
 from index.chunking import chunk_text, split_units
 from index.sentences import split_sentences
 from tests.conftest import SAMPLE
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 count = HashEmbeddings().count_tokens
 

@@ -18,7 +18,7 @@ from index.catalog import has_orphans, read_committed
 from index.encoders import DEFAULT_MODEL, LazyEmbeddings, model_identity
 from index.ingest import ingest, remove
 from index.store import Store
-from tests.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings
 
 HEAVY = {"torch", "sentence_transformers", "transformers", "onnxruntime", "chromadb", "langchain"}
 

@@ -10,8 +10,8 @@ from assistant.errors import AssistantError
 from assistant.serve.ui import uploads
 from assistant.serve.ui.handlers import Handlers
 from assistant.settings import Settings
-from tests.fakes import FakeAssistant
-from tests.unit.test_ui_render import OPPOSED, _marked
+from tests.support.fakes import FakeAssistant
+from tests.support.ui_html import OPPOSED, marks
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_respond_streams_then_links_markers_and_fills_sources(fake: FakeAssistan
     assert 'href="#cite-0-1"' in chat[-1]["content"]
     assert history[-1] == {"role": "assistant", "content": f"{OPPOSED} [1]"}
     assert turns[0]["answer"]["citations"][0]["text"] == OPPOSED
-    assert _marked(sources) == [OPPOSED]
+    assert marks(sources) == [OPPOSED]
 
 
 def test_respond_passes_history_for_follow_ups(fake: FakeAssistant) -> None:
@@ -169,4 +169,4 @@ def test_open_citation_reports_a_missing_document(fake: FakeAssistant) -> None:
     assert shown is not None
     sources, document = shown
     assert "No document with id" in document and "<mark" not in document
-    assert _marked(sources) == [OPPOSED]  # falls back to the cited text itself
+    assert marks(sources) == [OPPOSED]  # falls back to the cited text itself

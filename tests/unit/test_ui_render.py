@@ -9,9 +9,9 @@ from markdown_it import MarkdownIt
 
 from assistant.serve.ui import render
 from assistant.types import Answer, Citation, DocumentText
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
+from tests.support.ui_html import OPPOSED, marks
 
-OPPOSED = "Germany, Italy, Spain and Poland immediately opposed the idea."
 HOSTILE = (
     "![pixel](http://tracker.example/p.png) <img src=http://tracker.example/i.png> "
     '<script>alert(1)</script> [link](javascript:alert(1)) **bold** $$x^2$$ & "quotes"'
@@ -56,10 +56,6 @@ def _doc(text: str, doc_id: str = "d1", source: str = "doc.txt") -> DocumentText
         indexed_at="2026-01-01T00:00:00+00:00",
         text=text,
     )
-
-
-def _marked(html_text: str) -> list[str]:
-    return re.findall(r"<mark[^>]*>(.*?)</mark>", html_text, flags=re.S)
 
 
 # --- chat text -------------------------------------------------------------------------
@@ -138,7 +134,7 @@ def test_passage_highlight_uses_offsets_not_a_text_search() -> None:
     second = doc.rindex("Same words.")
     c = _citation(doc, second, second + len("Same words."))
     out = render.passage_html(c, doc)
-    before, marked = out.split("<mark>")[0], _marked(out)
+    before, marked = out.split("<mark>")[0], marks(out)
     assert marked == ["Same words."]
     assert before == "Same words. Other. "
 
@@ -146,7 +142,7 @@ def test_passage_highlight_uses_offsets_not_a_text_search() -> None:
 def test_passage_from_fake_assistant_marks_the_cited_sentence(fake: FakeAssistant) -> None:
     c = fake.answer("Which countries opposed Macron's proposal?").citations[0]
     out = render.passage_html(c, fake.text)
-    assert _marked(out) == [OPPOSED]
+    assert marks(out) == [OPPOSED]
     assert out.startswith("French President Emmanuel Macron has proposed")
 
 
@@ -164,7 +160,7 @@ def test_source_card_shows_name_date_score_and_escapes() -> None:
     assert "&lt;b&gt;evil&lt;/b&gt;.txt" in card
     assert "2025-03-27" in card and "relevance 0.73" in card
     assert 'class="src-card selected"' in card and 'id="src-0-1"' in card
-    assert _marked(card) == ["&lt;img src=http://x.example/a.png&gt;"]
+    assert marks(card) == ["&lt;img src=http://x.example/a.png&gt;"]
 
 
 def test_source_card_warns_when_offsets_do_not_match() -> None:
@@ -179,7 +175,7 @@ def test_abstention_is_stated_with_closest_passages(fake: FakeAssistant) -> None
     out = render.sources_html(answer, {fake.doc_id: fake.text}, question="capital of Peru?")
     assert "The documents do not answer this question" in out
     assert "closest passages" in out
-    assert len(_marked(out)) == 1
+    assert len(marks(out)) == 1
     assert "does not support the answer" in out  # the fake marks it unsupported
     normal = fake.answer("Which countries opposed Macron's proposal?")
     assert "do not answer" not in render.sources_html(normal, {fake.doc_id: fake.text})
@@ -195,7 +191,7 @@ def test_document_view_highlights_every_cited_span_and_scrolls_to_the_chosen_one
     c2 = _citation(doc, 25, 42, n=2)
     other = _citation(doc, 0, 4, n=3, doc_id="another")
     out = render.document_html(_doc(doc), [c1, c2, other], selected=2)
-    assert _marked(out) == ["Two is here.", "Four is here too."]
+    assert marks(out) == ["Two is here.", "Four is here too."]
     assert re.search(r'<mark class="cited current"[^>]*>Four is here too\.</mark>', out)
     assert 'data-scroll-to="doc-cite-2"' in out
     assert out.index('id="doc-cite-2"') < out.index("Four is here")
@@ -208,7 +204,7 @@ def test_document_view_handles_overlap_and_bad_offsets() -> None:
     c2 = _citation(doc, 4, 8, n=2)
     bad = _citation(doc, 5, 50, n=3).model_copy(update={"text": "x"})
     out = render.document_html(_doc(doc), [c1, c2, bad], selected=None)
-    assert _marked(out) == ["cd", "ef", "gh"]
+    assert marks(out) == ["cd", "ef", "gh"]
     assert 'data-n="1 2"' in out
     assert 'data-scroll-to="doc-cite-1"' in out  # first span when none is chosen
     assert "doc-cite-3" not in out

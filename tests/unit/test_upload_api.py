@@ -11,7 +11,7 @@ from assistant.errors import DocumentError
 from assistant.serve.server import create_app
 from assistant.settings import ServerSettings, Settings
 from index.ingest import IngestReport
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
 
 LOCAL = "http://localhost"
 AUTH = {"Authorization": "Bearer tok"}

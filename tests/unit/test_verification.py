@@ -16,7 +16,7 @@ from assistant.answer.citations import CitationError
 from assistant.core import Assistant
 from assistant.settings import Settings
 from assistant.types import Citation
-from tests.fakes import SAMPLE, HashEmbeddings
+from tests.support.fakes import SAMPLE, HashEmbeddings
 
 QUESTION = "Which countries opposed Macron's proposal?"
 

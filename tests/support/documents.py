@@ -46,7 +46,7 @@ def three_page_pdf(path: Path) -> Path:
 
     pdf = canvas.Canvas(str(path), pagesize=A4)
     pdf.setTitle(PDF_TITLE)
-    pdf.setCreator("tests/documents_support.py")
+    pdf.setCreator("tests/support/documents.py")
     width, height = A4
     for number, (heading, lines) in enumerate(_PAGES, 1):
         y = height - _TOP

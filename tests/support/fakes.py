@@ -10,7 +10,7 @@ from pathlib import Path
 from assistant.errors import InputError, NotFoundError
 from assistant.types import Answer, Citation, DocumentInfo, DocumentText
 
-SAMPLE = Path(__file__).resolve().parents[1] / "assistant" / "data" / "coalition-of-the-willing.txt"
+SAMPLE = Path(__file__).resolve().parents[2] / "assistant" / "data" / "coalition-of-the-willing.txt"
 
 
 class FakeAssistant:

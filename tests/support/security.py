@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.fakes import FakeAssistant
+from tests.support.fakes import FakeAssistant
 
 SECRET = f"TOP-SECRET-{uuid.uuid4().hex}"
 FILE_DATA_META = {"_type": "gradio.FileData"}
