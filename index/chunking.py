@@ -139,19 +139,24 @@ def chunk_units(units: Sequence[Unit], max_tokens: int, window: int = 0) -> list
     """Group units into chunks of at most ``max_tokens``, preferring paragraph breaks.
 
     A chunk never spans two sections, and closes early at a paragraph boundary once it is
-    more than half full, so passages tend to be whole paragraphs; a single unit larger than
+    more than half full, so passages tend to be whole paragraphs, unless the rest of its
+    section fits: a short section (a manual's ``drop::`` item and its continuation
+    paragraph) stays one passage with its heading. A single unit larger than
     ``max_tokens`` is a chunk alone. A chunk opening a section starts at its heading when
     the heading still fits in ``window`` (the model's window; ``max_tokens`` when 0).
     """
     window = max(window, max_tokens)
+    rest = _section_rest(units)
     chunks: list[Chunk] = []
     current: Chunk | None = None
-    for unit in units:
+    for i, unit in enumerate(units):
         if current is not None:
             full = current.tokens + unit.gap + unit.tokens > max_tokens
             new_paragraph = unit.paragraph != current.units[-1].paragraph
             new_section = unit.section != current.units[-1].section or unit.lead >= 0
-            if full or new_section or (new_paragraph and current.tokens * 2 >= max_tokens):
+            fits = current.tokens + rest[i] <= max_tokens  # the section's rest, this unit on
+            early = new_paragraph and current.tokens * 2 >= max_tokens and not fits
+            if full or new_section or early:
                 chunks.append(current)
                 current = None
         if current is None:
@@ -165,6 +170,19 @@ def chunk_units(units: Sequence[Unit], max_tokens: int, window: int = 0) -> list
     if current is not None:
         chunks.append(current)
     return chunks
+
+
+def _section_rest(units: Sequence[Unit]) -> list[int]:
+    """For each unit, the word pieces from it to the end of its section (gaps included)."""
+    rest = [0] * len(units)
+    total = 0
+    for i in range(len(units) - 1, -1, -1):
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        if nxt is None or nxt.section != units[i].section or nxt.lead >= 0:
+            total = 0  # units[i] ends its section
+        total += units[i].gap + units[i].tokens
+        rest[i] = total
+    return rest
 
 
 def chunk_text(

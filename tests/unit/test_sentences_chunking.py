@@ -58,3 +58,21 @@ def test_chunks_fit_the_window_and_keep_order() -> None:
         )  # a chunk opening a section starts at its heading
     total_words = len(re.findall(r"\S+", text))  # headings are inside the chunks they open
     assert sum(len(re.findall(r"\S+", text[c.start : c.end])) for c in chunks) == total_words
+
+
+def test_a_short_section_stays_one_chunk_and_a_long_one_splits_at_paragraphs() -> None:
+    para = "The first paragraph says what the item does in a few plain words here. " * 4
+    more = "A continuation paragraph adds when this is useful and why it helps. " * 2
+    short = f"Manual\n======\n\nbranch\n------\n\n{para}\n\n{more}\n\nclear\n-----\n\nEnds here.\n"
+    sizes = [count([para.strip()])[0], count([more.strip()])[0]]
+    budget = sum(sizes) + 10  # the whole section fits, its first paragraph is over half
+    assert sizes[0] * 2 >= budget
+    chunks = chunk_text(short, count, max_tokens=budget, unit_tokens=budget, fmt="text")
+    [branch] = [c for c in chunks if "first paragraph" in short[c.start : c.end]]
+    assert "continuation paragraph" in short[branch.start : branch.end]  # not cut from it
+    assert short[branch.start :].startswith("branch")  # and it opens at its heading
+    assert "Ends here" not in short[branch.start : branch.end]  # never across sections
+    long = short.replace(f"{more}\n\n", f"{more}\n\n{more}\n\n{more}\n\n")
+    chunks = chunk_text(long, count, max_tokens=budget, unit_tokens=budget, fmt="text")
+    firsts = [c for c in chunks if "first paragraph" in long[c.start : c.end]]
+    assert "continuation" not in long[firsts[0].start : firsts[0].end]  # too long: it splits
