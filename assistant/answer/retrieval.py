@@ -169,10 +169,6 @@ class Searcher:
         """The snapshot's chunks by row (each read from the store when asked for)."""
         return ChunkRows(self, self.snapshot)
 
-    @property
-    def by_id(self) -> ChunkRowIds:
-        return ChunkRowIds(self.snapshot)
-
     def rebuild(self) -> None:
         """Read every committed chunk afresh: at start, and when removals have piled up."""
         seq = self.store.log_head()  # first: changes made while reading are replayed after
@@ -343,26 +339,6 @@ class ChunkRows(Sequence[ChunkRecord]):
         for e in self._snap.entries:
             if self._snap.docs.get(e.doc_id) is e:
                 yield from self._searcher.doc_chunks(self._snap, e.doc_id)
-
-
-class ChunkRowIds(Mapping[str, int]):
-    """``searcher.by_id``: chunk id -> row, for the live chunks of a snapshot."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self._snap = snap
-
-    def __getitem__(self, chunk_id: str) -> int:
-        row = self._snap.row_of(chunk_id)
-        if row is None:
-            raise KeyError(chunk_id)
-        return row
-
-    def __iter__(self) -> Iterator[str]:
-        for e in self._snap.docs.values():
-            yield from (f"{e.doc_id}:{e.meta['content_hash'][:12]}:{i}" for i in range(e.count))
-
-    def __len__(self) -> int:
-        return sum(e.count for e in self._snap.docs.values())
 
 
 class DocChunks(Mapping[str, list[ChunkRecord]]):

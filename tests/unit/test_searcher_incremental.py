@@ -74,5 +74,5 @@ def test_the_snapshot_holds_no_chunk_text(tmp_path: Path) -> None:
     assert not any("quorvel" in v for v in held)
     [chunk] = list(assistant.searcher.chunks)  # read from the store on demand
     assert "quorvel" in chunk.text
-    assert assistant.searcher.by_id[chunk.chunk_id] == 0
+    assert assistant.searcher.snapshot.row_of(chunk.chunk_id) == 0
     assert assistant.searcher.chunks_by_doc()[chunk.doc_id] == [chunk]
