@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
+import numpy as np
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -240,14 +241,12 @@ class GenerativeAnswerer:
         out, pos = [], 0
         for s in sentences:
             claims += is_claim(s)
-            found = [
-                (n, self.scorer.evidence(s.plain, passages[n - 1]))
-                for n in s.markers
-                if 1 <= n <= k
-            ]
+            cited = [n for n in s.markers if 1 <= n <= k]
+            vec = self.scorer.claim_vector(s.plain) if cited or is_claim(s) else None
+            found = [(n, self.scorer.evidence(s.plain, passages[n - 1], vec)) for n in cited]
             inferred = None
             if not found and is_claim(s):
-                inferred = self._best_source(s.plain, passages)
+                inferred = self._best_source(s.plain, passages, vec)
                 if inferred is not None:
                     found = [inferred]
                     matched += 1
@@ -307,19 +306,23 @@ class GenerativeAnswerer:
             citations.append(_citation(numbers[key], e))
         return numbers[key]
 
-    def _best_source(self, claim: str, passages: Sequence[Passage]) -> tuple[int, Evidence] | None:
+    def _best_source(
+        self, claim: str, passages: Sequence[Passage], vector: np.ndarray | None = None
+    ) -> tuple[int, Evidence] | None:
         """The passage (numbered from 1) that supports an unmarked claim, if any does.
 
         Small models often drop the ``[n]`` markers; the claim is still checked, against
-        every passage, and cited only where one supports it.
+        every passage (the claim embedded once), and cited only where one supports it.
         """
-        scored = [(n, self.scorer.evidence(claim, p)) for n, p in enumerate(passages, 1)]
+        vector = self.scorer.claim_vector(claim) if vector is None else vector
+        scored = [(n, self.scorer.evidence(claim, p, vector)) for n, p in enumerate(passages, 1)]
         n, best = max(scored, key=lambda x: x[1].score)
         return (n, best) if best.supported else None
 
     def _closest(self, question: str, passages: Sequence[Passage]) -> Answer:
         """An abstention citing the best-matching sentence of the top three passages."""
-        closest = [self.scorer.evidence(question, p) for p in passages[:3]]
+        vector = self.scorer.claim_vector(question)
+        closest = [self.scorer.evidence(question, p, vector) for p in passages[:3]]
         citations = [
             _citation(n, e).model_copy(update={"supported": False})
             for n, e in enumerate(closest, 1)

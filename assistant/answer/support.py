@@ -220,15 +220,21 @@ class SupportScorer:
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(ids), -1)
         return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
 
-    def evidence(self, claim: str, passage: Passage) -> Evidence:
-        """The best-supporting sentence of ``passage`` for ``claim``, with its score."""
+    def claim_vector(self, claim: str) -> np.ndarray:
+        """The claim's normalised embedding: computed once per claim by a caller that scores
+        it against several passages (``evidence(..., vector=)``)."""
+        vec = np.asarray(self.searcher.query_vector(words_to_digits(claim)), dtype=np.float32)
+        return vec / max(float(np.linalg.norm(vec)), 1e-9)
+
+    def evidence(self, claim: str, passage: Passage, vector: np.ndarray | None = None) -> Evidence:
+        """The best-supporting sentence of ``passage`` for ``claim``, with its score;
+        ``vector`` is ``claim_vector(claim)`` when the caller has it."""
         c = passage.chunk
         texts = [_unit_text(passage, j) for j in range(len(c.units))]
         if not texts:
             return Evidence(passage, c.start, c.start, "", 0.0, False)
+        qvec = self.claim_vector(claim) if vector is None else vector
         claim = words_to_digits(claim)
-        qvec = np.asarray(self.searcher.query_vector(claim), dtype=np.float32)
-        qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
         cosines = self._unit_vectors(passage) @ qvec
         weights: dict[str, float] = {}
         for t in terms(claim):

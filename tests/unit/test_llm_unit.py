@@ -325,3 +325,27 @@ def test_answered_by_is_shown_for_llm_answers_only() -> None:
     llm = Answer(answer="Thirty leaders came.", abstained=False, answered_by="llm:local:Smol")
     assert r"Answered by llm\:local\:Smol" in chat_markdown(llm, 0)  # markdown-escaped
     assert "Answered by" not in chat_markdown(Answer(answer="Quoted.", abstained=False), 0)
+
+
+def test_each_claim_is_embedded_once_however_many_passages_it_is_checked_against(
+    index_dir: Path,
+) -> None:
+    assistant = assistant_with(index_dir, replies("unused"))
+    gen = assistant.generative
+    assert gen is not None
+    passages = assistant.searcher.search(QUESTION)
+    assert len(passages) > 1
+    embedded: list[str] = []
+    encode = assistant.embedder.encode
+
+    def counting(texts: list[str]) -> object:
+        embedded.extend(texts)
+        return encode(texts)
+
+    assistant.embedder.encode = counting  # type: ignore[method-assign]
+    unmarked = "30 leaders attended the coalition summit in Paris."  # checked against each
+    answer = gen.check(f"{unmarked} Bananas are blue.", QUESTION, passages)
+    assert embedded.count(unmarked) == 1 and embedded.count("Bananas are blue.") == 1
+    # Nothing supported here (the hashing embedder): the refusal lists the passages closest
+    # to the question, which is embedded once for all three.
+    assert answer.abstained and embedded.count(QUESTION) == 1 and len(answer.citations) == 3
