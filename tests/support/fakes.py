@@ -131,3 +131,17 @@ class HashEmbeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+def record_encodes(embedder: object) -> list[str]:
+    """Make ``embedder.encode`` record every text it is given; returns the record (to count
+    how often a question or claim is embedded)."""
+    embedded: list[str] = []
+    encode = embedder.encode  # type: ignore[attr-defined]
+
+    def recording(texts: list[str]) -> object:
+        embedded.extend(texts)
+        return encode(texts)
+
+    embedder.encode = recording  # type: ignore[attr-defined]
+    return embedded

@@ -12,7 +12,7 @@ from assistant.answer.retriever import document_to_passage, passage_to_document
 from assistant.core import Assistant
 from assistant.settings import Settings
 from assistant.types import Answer
-from tests.support.fakes import SAMPLE, HashEmbeddings
+from tests.support.fakes import SAMPLE, HashEmbeddings, record_encodes
 
 QUESTION = "Which countries opposed Macron's proposal?"
 
@@ -93,15 +93,7 @@ def test_batch_and_ainvoke_run_the_same_chain(tmp_path: Path) -> None:
 
 def test_one_found_carries_the_question_from_retrieval_to_verification(tmp_path: Path) -> None:
     bot = _bot(tmp_path)
-    embedded: list[str] = []
-    encode = bot.embedder.encode
-
-    def counting(texts: list[str]) -> Any:
-        embedded.extend(texts)
-        return encode(texts)
-
-    bot.embedder.encode = counting  # type: ignore[method-assign]
-    bot.searcher.embedder = bot.embedder
+    embedded = record_encodes(bot.embedder)
     inputs = bot.prepare.invoke({"question": QUESTION, "history": []})
     found = inputs["found"]
     assert embedded == [QUESTION]  # embedded once: the search and the answerer share it

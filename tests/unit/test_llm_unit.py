@@ -31,7 +31,7 @@ from tests.support.fake_llm import (
     number_of,
     replies,
 )
-from tests.support.fakes import HashEmbeddings
+from tests.support.fakes import HashEmbeddings, record_encodes
 
 __all__ = ["index_dir"]  # the module-scoped index fixture, shared with test_llm_reground
 
@@ -335,14 +335,7 @@ def test_each_claim_is_embedded_once_however_many_passages_it_is_checked_against
     assert gen is not None
     passages = assistant.searcher.search(QUESTION)
     assert len(passages) > 1
-    embedded: list[str] = []
-    encode = assistant.embedder.encode
-
-    def counting(texts: list[str]) -> object:
-        embedded.extend(texts)
-        return encode(texts)
-
-    assistant.embedder.encode = counting  # type: ignore[method-assign]
+    embedded = record_encodes(assistant.embedder)
     unmarked = "30 leaders attended the coalition summit in Paris."  # checked against each
     answer = gen.check(f"{unmarked} Bananas are blue.", QUESTION, passages)
     assert embedded.count(unmarked) == 1 and embedded.count("Bananas are blue.") == 1
