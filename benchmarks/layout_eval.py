@@ -13,12 +13,19 @@ index, and reports, beside the standard ``assistant eval`` table:
 - heading citations: cited spans that are (or lie inside) a heading.
 
 Nothing is fitted on this set: it is reported, never tuned on.
+
+``--pyref`` runs the same checks on the check set that issue 17 keeps aside: twelve pages of
+Python's language reference as the standard library ships them (``pydoc_data.topics``:
+plain text, hard-wrapped at about 70 columns, ``****``-underlined headings, indented
+grammar and code) and ``tests/data/pyref/questions.jsonl``, written before the pipeline
+was run on them and never used to choose anything.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from assistant.ops.evalsets import cites_evidence, load_items
@@ -30,6 +37,22 @@ from index.sentences import split_blocks
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "techdocs"
 QUESTIONS = ROOT / "tests" / "data" / "techdocs-dev.jsonl"
+PYREF_QUESTIONS = ROOT / "tests" / "data" / "pyref" / "questions.jsonl"
+PYREF_TOPICS = (
+    "assert", "break", "continue", "del", "for", "global",
+    "if", "import", "pass", "raise", "return", "while",
+)  # fmt: skip
+
+
+def write_pyref(folder: Path) -> Path:
+    """The reference pages of ``PYREF_TOPICS`` as text files in ``folder`` (from this
+    Python's own ``pydoc_data``, so nothing is copied into the repository)."""
+    from pydoc_data.topics import topics
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PYREF_TOPICS:
+        (folder / f"{name}.txt").write_text(topics[name], encoding="utf-8")
+    return folder
 
 
 def boundaries(path: Path) -> tuple[str, set[tuple[int, int]], list[tuple[int, int]]]:
@@ -52,10 +75,11 @@ def boundaries(path: Path) -> tuple[str, set[tuple[int, int]], list[tuple[int, i
     return doc.text, spans, heads
 
 
-def measure(assistant, items) -> tuple[dict[str, float | int], list[tuple]]:
-    """The checks of the module docstring for ``items`` asked through ``assistant``, and the
-    questions that missed: (id, question, refused, answer)."""
-    docs = {p.name: boundaries(p) for p in sorted(CORPUS.glob("*.txt"))}
+def measure(assistant, items, corpus: Path = CORPUS) -> tuple[dict[str, float | int], list[tuple]]:
+    """The checks of the module docstring for ``items`` asked through ``assistant`` over
+    the ``.txt`` files of ``corpus``, and the questions that missed: (id, question,
+    refused, answer)."""
+    docs = {p.name: boundaries(p) for p in sorted(corpus.glob("*.txt"))}
     answered_cited = refused = un_refused = fragments = headings = citations = 0
     failures = []
     for item in items:
@@ -103,9 +127,13 @@ def measure(assistant, items) -> tuple[dict[str, float | int], list[tuple]]:
 def main() -> int:
     from benchmarks.common import temp_assistant
 
-    assistant = temp_assistant([CORPUS], None)
-    items = load_items(QUESTIONS)
-    report, failures = measure(assistant, items)
+    corpus, questions = CORPUS, QUESTIONS
+    if "--pyref" in sys.argv:
+        corpus = write_pyref(Path(tempfile.mkdtemp(prefix="pyref-")))
+        questions = PYREF_QUESTIONS
+    assistant = temp_assistant([corpus], None)
+    items = load_items(questions)
+    report, failures = measure(assistant, items, corpus)
     print(json.dumps(report, indent=2))
     print("\nassistant eval on the same set:")
     print(evaluate(assistant, items, progress=sys.stderr.isatty()).table())
