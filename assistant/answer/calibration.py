@@ -77,7 +77,6 @@ REFUSAL_FEATURES = (
     "sentence_missing_count",
     "chunk_lexical",
     "window_cover",
-    "negation_in_question",
 )
 _REFUSAL_AT = [ANSWER_FEATURES.index(n) for n in REFUSAL_FEATURES]
 

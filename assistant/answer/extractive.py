@@ -16,6 +16,7 @@ from assistant.answer.answer_types import answer_type_ok, focus_ok
 from assistant.answer.calibration import QUESTION_WORDS, Calibration
 from assistant.answer.citations import make_citation
 from assistant.answer.lexical import terms
+from assistant.answer.rarity import absence_weights
 from assistant.answer.retrieval import Found, Passage, Searcher
 from assistant.types import Answer, Citation
 
@@ -58,7 +59,7 @@ class Candidate:
         return bool(self.features[4] and self.features[6]) if self.features else True
 
 
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n't\b", re.I)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n['’]t\b", re.I)
 _CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d.,]*)")
 
 
@@ -123,6 +124,7 @@ class ExtractiveAnswerer:
             return []
         q_terms = question_terms(question, [p.chunk.text for p in passages])
         weights = {t: bm25.idf_of(t) for t in q_terms}
+        absent = absence_weights(question, weights)
         total = sum(weights.values()) or 1.0
         oov = sum(t not in bm25.vocab for t in q_terms) / (len(q_terms) or 1)
         top_idf = bm25.idf_of("\x00") or 1.0  # an unseen term: the highest IDF
@@ -134,7 +136,7 @@ class ExtractiveAnswerer:
             c = p.chunk
             chunk_terms = set(terms(c.text))
             chunk_lexical = sum(w for t, w in weights.items() if t in chunk_terms) / total
-            missing = max((w for t, w in weights.items() if t not in chunk_terms), default=0.0)
+            missing = max((w for t, w in absent.items() if t not in chunk_terms), default=0.0)
             prev_dense = prev_lexical = 0.0
             prev_present: set[str] = set()
             label: frozenset[str] = frozenset()
@@ -216,6 +218,7 @@ class ExtractiveAnswerer:
         chunk = best.passage.chunk
         chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
         q_terms = question_terms(question, list(chunks.values()))
+        bm25 = found.snapshot.bm25
         names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
         present = set(terms(chunk.text))
         named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
@@ -234,10 +237,10 @@ class ExtractiveAnswerer:
         window_named_missing = sum(bool(t) and t[0] not in window_terms for t in names)
         numbers = re.findall(r"\d+", question)
         number_missing = any(n not in window_text for n in numbers)
-        bm25 = found.snapshot.bm25
         top_idf = bm25.idf_of("\x00") or 1.0
-        w_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in window_terms]
-        s_miss = [bm25.idf_of(t) / top_idf for t in q_terms if t not in sentence_terms]
+        absent = absence_weights(question, {t: bm25.idf_of(t) for t in q_terms})
+        w_miss = [w / top_idf for t, w in absent.items() if t not in window_terms]
+        s_miss = [w / top_idf for t, w in absent.items() if t not in sentence_terms]
         share = novel_share(q_terms, best.text)
         opening = question.lower().split()[:3]
         runner_up_same = len(ranked) > 1 and ranked[1].passage.chunk.chunk_id == chunk.chunk_id

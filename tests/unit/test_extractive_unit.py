@@ -18,6 +18,7 @@ from assistant.answer.calibration import (
 from assistant.answer.demonyms import demonym_words
 from assistant.answer.extractive import _is_label, novel_share, question_terms
 from assistant.answer.lexical import terms
+from assistant.answer.rarity import absence_weights, english_rarity, term_rarity
 
 
 def test_stemming_is_snowball_not_an_alias_table() -> None:
@@ -123,12 +124,16 @@ def test_refusal_sees_only_what_the_documents_lack() -> None:
     assert set(REFUSAL_FEATURES) <= set(ANSWER_FEATURES)
     assert not {"score", "margin", "dense", "lexical"} & set(REFUSAL_FEATURES)
     assert not any(name.startswith("asks_") for name in REFUSAL_FEATURES)
+    # "What happens when no askpass program is configured?" is how readers ask, not a sign
+    # the documents lack the answer; a negation the passage lacks still counts.
+    assert "negation_in_question" not in REFUSAL_FEATURES
+    assert "negation_mismatch" in REFUSAL_FEATURES
     cal = Calibration(
         answer_coef=[1.0] * len(ANSWER_FEATURES), refusal_coef=[1.0] * len(REFUSAL_FEATURES)
     )
     base = [0.5] * len(ANSWER_FEATURES)
     reworded = list(base)
-    for name in ("score", "asks_what", "asks_how", "margin"):
+    for name in ("score", "asks_what", "asks_how", "margin", "negation_in_question"):
         reworded[ANSWER_FEATURES.index(name)] = -3.0
     assert cal.presence(reworded) == cal.presence(base)
     assert cal.probability(reworded) < cal.probability(base)
@@ -151,3 +156,18 @@ def test_a_lone_word_labels_what_follows_and_is_not_an_answer() -> None:
     assert _is_label("operator") and _is_label("www-data")
     assert not _is_label("Yes.") and not _is_label("It had uid 37.")
     assert not _is_label("git stash list")  # a command line is quotable
+
+
+def test_everyday_words_weigh_little_as_missing_content() -> None:
+    """A reader's everyday word the documents never use ("happens", "bare") says less
+    about missing content than a rare term ("askpass") with the same IDF here."""
+    idf = {t: 5.0 for t in terms("What happens with a bare askpass?")}
+    weights = absence_weights("What happens with a bare askpass?", idf)
+    assert weights["askpass"] == pytest.approx(5.0)
+    assert weights[terms("happens")[0]] < 2.5
+    assert weights["bare"] < 3.0
+    assert english_rarity("the") == 0.0
+    assert english_rarity("zzqxv") == 1.0
+    # Every inflection of a term takes the rarest word's rarity ("deleting" and "deletion").
+    rare = term_rarity("Deletion after deleting")
+    assert rare == {"delet": max(english_rarity("deletion"), english_rarity("deleting"))}
