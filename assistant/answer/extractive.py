@@ -16,6 +16,7 @@ from assistant.answer.answer_types import answer_type_ok, focus_ok
 from assistant.answer.calibration import QUESTION_WORDS, Calibration
 from assistant.answer.citations import make_citation
 from assistant.answer.lexical import terms
+from assistant.answer.negation import answers_negation, asks_negated
 from assistant.answer.rarity import absence_weights
 from assistant.answer.retrieval import Found, Passage, Searcher
 from assistant.types import Answer, Citation
@@ -59,7 +60,6 @@ class Candidate:
         return bool(self.features[4] and self.features[6]) if self.features else True
 
 
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|cannot|without)\b|n['’]t\b", re.I)
 _CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d.,]*)")
 
 
@@ -223,8 +223,8 @@ class ExtractiveAnswerer:
         present = set(terms(chunk.text))
         named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
         # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
-        asks_negated = bool(_NEGATION.search(question))
-        negation = asks_negated and not _NEGATION.search(best.text)
+        negated = asks_negated(question)
+        negation = negated and not answers_negation(question, best.text)
         window = [
             c
             for c in ranked
@@ -270,7 +270,7 @@ class ExtractiveAnswerer:
             min(len(w_miss), 4) / 4,
             max(s_miss, default=0.0),
             min(len(s_miss), 4) / 4,
-            float(asks_negated),
+            float(negated),
         ]
 
     def answer(self, found: Found) -> Answer:

@@ -15,6 +15,7 @@ import numpy as np
 
 from assistant.answer.citations import MARKER
 from assistant.answer.lexical import fold, terms
+from assistant.answer.negation import NEGATION
 from assistant.answer.retrieval import Passage, Searcher
 from index.sentences import split_sentences as split_spans
 
@@ -122,8 +123,6 @@ def words_to_digits(text: str) -> str:
     return _NUMBER_WORDS.sub(one, text)
 
 
-_NEGATORS = "not|no|never|none|nobody|nothing|neither|nor|cannot|without"
-_NEGATION = re.compile(rf"\b(?:{_NEGATORS})\b|n't\b|n’t\b", re.I)
 # Opposites an embedding places close together; a claim using one where its sentence uses
 # the other contradicts it. A short, general list (not fitted to the labelled data).
 _OPPOSITES = [
@@ -162,7 +161,7 @@ NAME_FACTOR = 0.5
 
 def negated(text: str) -> bool:
     """Whether a sentence is negated (an odd number of negators: "not ... no" cancels)."""
-    return len(_NEGATION.findall(text)) % 2 == 1
+    return len(NEGATION.findall(text)) % 2 == 1
 
 
 def contradicts(claim: str, sentence: str) -> bool:
