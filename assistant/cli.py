@@ -76,6 +76,9 @@ def _settle() -> None:
 def _warm(embedder: Any) -> None:
     try:
         embedder.warm()
+        from assistant.answer import rarity
+
+        rarity.warm()  # the word frequencies the answerer reads, off the main thread too
     except Exception:  # the first real call reports it, in the main thread
         logging.getLogger(__name__).debug("Warming the encoder failed.", exc_info=True)
 

@@ -27,6 +27,12 @@ def english_rarity(word: str) -> float:
     return max(0.0, min(1.0, 1.0 - zipf_frequency(word, "en") / _ZIPF_TOP))
 
 
+def warm() -> None:
+    """Load the word list now (0.3 s: the import and the English table), not at the first
+    question."""
+    english_rarity("the")
+
+
 def term_rarity(text: str) -> dict[str, float]:
     """English rarity of each content term of ``text`` (``lexical.terms``), from the
     rarest word that has that term."""

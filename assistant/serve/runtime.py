@@ -23,6 +23,9 @@ def build_assistant(settings: Settings) -> AssistantAPI:
     warm = getattr(assistant.embedder, "warm", None)
     if warm is not None:
         warm()  # the first question must not wait for the model to load
+    from assistant.answer import rarity
+
+    rarity.warm()  # nor for the word frequencies
     return assistant
 
 
