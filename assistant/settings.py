@@ -99,6 +99,9 @@ class RetrievalSettings(_Section):
     k: int = Field(5, ge=1, le=50, description="Passages handed to the answerer.")
     candidates: int = Field(40, ge=1, description="Hits taken from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    lexical_keep: int = Field(
+        2, ge=0, description="BM25's best hits handed over too when fusion ranks them below k."
+    )
 
 
 class AnswerSettings(_Section):

@@ -283,10 +283,15 @@ class Searcher:
         rrf = self.settings.rrf_k
         for rank, cid in enumerate(sorted(dense, key=dense.__getitem__, reverse=True)[:n]):
             fused[cid] = 1.0 / (rrf + rank)
+        lexical: list[str] = []
         for rank, (row, _) in enumerate(snap.bm25.top(found.query, n)):
             cid = snap.chunk_id(row)
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf + rank)
+            lexical.append(cid)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:k]
+        # A passage that holds the question's exact words but that the embedding ranks low
+        # (a manual's `drop [<stash>]::` item: "Remove a single stash entry") is kept too.
+        best += [c for c in lexical[: self.settings.lexical_keep] if c not in best]
         got = self.store.chunks_by_id(best, snap.committed({c.partition(":")[0] for c in best}))
         hits = [c for c in best if c in got]  # a chunk replaced since the snapshot drops out
         found.passages = [

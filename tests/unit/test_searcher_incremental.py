@@ -76,3 +76,38 @@ def test_the_snapshot_holds_no_chunk_text(tmp_path: Path) -> None:
     assert "quorvel" in chunk.text
     assert assistant.searcher.snapshot.row_of(chunk.chunk_id) == 0
     assert assistant.searcher.chunks_by_doc()[chunk.doc_id] == [chunk]
+
+
+def test_bm25s_best_hits_are_read_when_fusion_ranks_them_below_k(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passage with the question's exact words that the embedding misses (a manual's
+    `drop [<stash>]::` item) is still handed to the answerer, up to ``lexical_keep``."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in {
+        "a.txt": "Alpha keeps seven quorvel lanterns. They glow at night.",
+        "b.txt": "Beta trades in brindlewood. Its harbour is deep.",
+        "c.txt": "Gamma has a stone bridge. The bridge is old.",
+    }.items():
+        (docs / name).write_text(text)
+    make(tmp_path / "data").ingest([docs])
+
+    def searcher(keep: int):
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            embedding_model="hash-test",
+            retrieval={"k": 1, "lexical_keep": keep},
+        )
+        s = Assistant(settings, embedder=HashEmbeddings()).searcher
+        s.refresh(force=True)
+        ids = {c.source: c.chunk_id for c in s.chunks}
+        # The embedding ranks the other two documents first and never finds a.txt.
+        hits = [(f"{ids['b.txt']}/0", 0.9), (f"{ids['c.txt']}/0", 0.8)]
+        monkeypatch.setattr(s.store, "query_units", lambda vector, n: hits)
+        return s
+
+    assert [p.chunk.source for p in searcher(0).search("quorvel lanterns")] == ["b.txt"]
+    kept = searcher(2).search("quorvel lanterns")
+    assert [p.chunk.source for p in kept] == ["b.txt", "a.txt"]
+    assert [p.rank for p in kept] == [0, 1]
