@@ -46,7 +46,10 @@ def build_prepare(
         # and the question's snapshot and vector stay with them in ``found``.
         found = retriever.searcher.begin(inputs["standalone"])
         docs = retriever.invoke(found.query, config, found=found)
-        found = found.keeping([document_to_passage(d) for d in docs])
+        # The retriever returns LangChain's ``k``; BM25's best hits that fusion ranked lower
+        # (``retrieval.lexical_keep``) follow them in ``found`` and are read too.
+        extra = found.passages[len(docs) :]
+        found = found.keeping([document_to_passage(d) for d in docs] + extra)
         return {**inputs, "found": found, "_t1": time.perf_counter()}
 
     return RunnableLambda(_condense, name="condense") | RunnableLambda(_retrieve, name="retrieve")

@@ -81,8 +81,12 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         """The documents for ``query``; the chain passes its question's ``found`` (snapshot
         and vector), which is filled with the passages, so nothing is searched or embedded
-        twice. Invoked alone, it searches the current snapshot."""
+        twice. Invoked alone, it searches the current snapshot.
+
+        It returns exactly the ``k`` best (LangChain's contract for ``k``); BM25's best hits
+        that fusion ranked lower (``retrieval.lexical_keep``) stay in ``found.passages``,
+        which is what the answerer reads."""
         k = int(kwargs.get("k", self.k))
         if found is None or found.query != query:
             found = self.searcher.begin(query)
-        return [passage_to_document(p) for p in self.searcher.fill(found, k).passages]
+        return [passage_to_document(p) for p in self.searcher.fill(found, k).passages[:k]]

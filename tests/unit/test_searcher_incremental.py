@@ -93,21 +93,28 @@ def test_bm25s_best_hits_are_read_when_fusion_ranks_them_below_k(
         (docs / name).write_text(text)
     make(tmp_path / "data").ingest([docs])
 
-    def searcher(keep: int):
+    def bot(keep: int) -> Assistant:
         settings = Settings(
             data_dir=tmp_path / "data",
             embedding_model="hash-test",
             retrieval={"k": 1, "lexical_keep": keep},
         )
-        s = Assistant(settings, embedder=HashEmbeddings()).searcher
-        s.refresh(force=True)
-        ids = {c.source: c.chunk_id for c in s.chunks}
+        b = Assistant(settings, embedder=HashEmbeddings())
+        b.searcher.refresh(force=True)
+        ids = {c.source: c.chunk_id for c in b.searcher.chunks}
         # The embedding ranks the other two documents first and never finds a.txt.
         hits = [(f"{ids['b.txt']}/0", 0.9), (f"{ids['c.txt']}/0", 0.8)]
-        monkeypatch.setattr(s.store, "query_units", lambda vector, n: hits)
-        return s
+        monkeypatch.setattr(b.searcher.store, "query_units", lambda vector, n: hits)
+        return b
 
-    assert [p.chunk.source for p in searcher(0).search("quorvel lanterns")] == ["b.txt"]
-    kept = searcher(2).search("quorvel lanterns")
-    assert [p.chunk.source for p in kept] == ["b.txt", "a.txt"]
-    assert [p.rank for p in kept] == [0, 1]
+    def sources(passages) -> list[str]:
+        return [p.chunk.source for p in passages]
+
+    assert sources(bot(0).searcher.search("quorvel lanterns")) == ["b.txt"]
+    kept = bot(2)
+    found = kept.searcher.search("quorvel lanterns")
+    assert sources(found) == ["b.txt", "a.txt"] and [p.rank for p in found] == [0, 1]
+    # The chain's answerer reads them too, while the LangChain retriever keeps its k.
+    inputs = kept.prepare.invoke({"question": "quorvel lanterns", "history": []})
+    assert sources(inputs["found"].passages) == ["b.txt", "a.txt"]
+    assert [d.metadata["source"] for d in kept.retriever.invoke("quorvel lanterns")] == ["b.txt"]
