@@ -23,7 +23,8 @@ def make(data: Path) -> Assistant:
     )
 
 
-def test_changes_arrive_without_a_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def three_documents(tmp_path: Path) -> Path:
+    """A folder of three one-paragraph documents with words no other document has."""
     docs = tmp_path / "docs"
     docs.mkdir()
     for name, text in {
@@ -32,6 +33,11 @@ def test_changes_arrive_without_a_rebuild(tmp_path: Path, monkeypatch: pytest.Mo
         "c.txt": "Gamma has a stone bridge. The bridge is old.",
     }.items():
         (docs / name).write_text(text)
+    return docs
+
+
+def test_changes_arrive_without_a_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = three_documents(tmp_path)
     writer = make(tmp_path / "data")
     writer.ingest([docs])
     reader = make(tmp_path / "data")
@@ -83,14 +89,7 @@ def test_bm25s_best_hits_are_read_when_fusion_ranks_them_below_k(
 ) -> None:
     """A passage with the question's exact words that the embedding misses (a manual's
     `drop [<stash>]::` item) is still handed to the answerer, up to ``lexical_keep``."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for name, text in {
-        "a.txt": "Alpha keeps seven quorvel lanterns. They glow at night.",
-        "b.txt": "Beta trades in brindlewood. Its harbour is deep.",
-        "c.txt": "Gamma has a stone bridge. The bridge is old.",
-    }.items():
-        (docs / name).write_text(text)
+    docs = three_documents(tmp_path)
     make(tmp_path / "data").ingest([docs])
 
     def bot(keep: int) -> Assistant:
