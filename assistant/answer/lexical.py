@@ -69,7 +69,12 @@ def terms(text: str) -> list[str]:
     """
     if "-\n" in text:
         text = _LINE_END_HYPHEN.sub(r"\1\2 \1 \2", text)
-    return [term(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
+    return [term(w) for w in content_words(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The folded words of ``text`` that ``terms`` stems: stop words left out."""
+    return [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS]
 
 
 def __getattr__(name: str) -> object:

@@ -10,12 +10,10 @@ content, rare names and terms weigh fully.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-from assistant.answer.lexical import STOPWORDS, fold, term
+from assistant.answer.lexical import content_words, term
 
-_WORD = re.compile(r"\w+")
 _ZIPF_TOP = 7.0  # zipf of the commonest words ("the" is 7.7); 0 for a word never seen
 
 
@@ -37,9 +35,7 @@ def term_rarity(text: str) -> dict[str, float]:
     """English rarity of each content term of ``text`` (``lexical.terms``), from the
     rarest word that has that term."""
     out: dict[str, float] = {}
-    for word in _WORD.findall(fold(text)):
-        if word in STOPWORDS:
-            continue
+    for word in content_words(text):
         t = term(word)
         out[t] = max(out.get(t, 0.0), english_rarity(word))
     return out
