@@ -289,6 +289,7 @@ def _embed_and_write(
                 meta=_meta(item.doc),
                 chunks=[(c.start, c.end, [(u.start, u.end) for u in c.units]) for c in item.chunks],
                 sections=[[u.section for u in c.units] for c in item.chunks],
+                kinds=[[u.kind for u in c.units] for c in item.chunks],
                 pages=[chunk_pages(item.doc.pages, c.start, c.end) for c in item.chunks],
                 chunk_vectors=chunk_vecs[row : row + n],
                 unit_vectors=np.concatenate(unit_vecs[row : row + n]),

@@ -24,6 +24,7 @@ class ChunkRecord:
     end: int
     units: tuple[tuple[int, int], ...]
     sections: tuple[str, ...] = ()  # the heading each unit sits under ("" when none)
+    kinds: tuple[str, ...] = ()  # each unit's layout kind (index.layout: "prose", "code"...)
     page: int = 0  # paged formats (PDF): the 1-based page where the chunk starts; 0: none
     page_breaks: tuple[int, ...] = ()  # document offsets inside the chunk where a page starts
 
@@ -55,6 +56,7 @@ class DocumentWrite:
     chunk_vectors: np.ndarray  # one row per chunk
     unit_vectors: np.ndarray  # one row per unit, in chunk order
     sections: Sequence[Sequence[str]] = ()  # per chunk, the section of each unit
+    kinds: Sequence[Sequence[str]] = ()  # per chunk, the layout kind of each unit
     pages: Sequence[tuple[int, Sequence[int]]] = ()  # per chunk, (first page, page breaks)
 
 
@@ -78,6 +80,7 @@ def chunk_records(got: dict[str, Any], committed: dict[str, dict[str, Any]]) -> 
                 end=meta["end"],
                 units=tuple(tuple(u) for u in json.loads(meta["units"])),
                 sections=tuple(json.loads(meta.get("sections") or "[]")),
+                kinds=tuple(json.loads(meta.get("kinds") or "[]")),
                 page=int(meta.get("page") or 0),
                 page_breaks=tuple(json.loads(meta.get("page_breaks") or "[]")),
             )

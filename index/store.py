@@ -31,8 +31,9 @@ from index.records import ChunkRecord, chunk_records
 from index.store_writes import StoreWrites
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 4  # 2: layout-aware units with sections (issue 17); 3: PDF pages (issue 14);
-# 4: sentence vectors inside their chunk records, no -units collection (issue 16)
+SCHEMA_VERSION = 5  # 2: layout-aware units with sections (issue 17); 3: PDF pages (issue 14);
+# 4: sentence vectors inside their chunk records, no -units collection (issue 16);
+# 5: each unit's layout kind, so a code block never leads an answer (issue 17)
 _BATCH = 2000  # stay under Chroma's maximum batch size
 _RELOAD_AFTER_FAILURE_S = 5.0
 _OPEN_STORES: weakref.WeakSet[Store] = weakref.WeakSet()  # see Store.reload

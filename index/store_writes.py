@@ -124,6 +124,7 @@ class StoreWrites:
             for i, (start, end, spans) in enumerate(doc.chunks):
                 cid = f"{doc.doc_id}:{doc_hash[:12]}:{i}"
                 sections = list(doc.sections[i]) if i < len(doc.sections) else []
+                kinds = list(doc.kinds[i]) if i < len(doc.kinds) else []
                 page, breaks = doc.pages[i] if i < len(doc.pages) else (0, ())
                 vecs = doc.unit_vectors[row : row + len(spans)]
                 row += len(spans)
@@ -139,6 +140,7 @@ class StoreWrites:
                         "ord": i,
                         "units": json.dumps([list(s) for s in spans]),
                         "sections": json.dumps(sections),
+                        "kinds": json.dumps(kinds),
                         "page": page,
                         "page_breaks": json.dumps(list(breaks)),
                         "unit_vecs": sentence_vectors.encode(vecs),

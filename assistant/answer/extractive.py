@@ -20,6 +20,7 @@ from assistant.answer.negation import answers_negation, asks_negated
 from assistant.answer.rarity import absence_weights
 from assistant.answer.retrieval import Found, Passage, Searcher
 from assistant.types import Answer, Citation
+from index.layout import CODE, PROSE
 
 # What both answerers say when the documents do not answer (then why, and what is listed).
 ABSTAIN_TEXT = "The documents don't say. Nothing in them answers this question"
@@ -54,6 +55,7 @@ class Candidate:
     margin: float = 0.0  # lead of this sentence's score over the runner-up
     j: int = 0  # index of the sentence in its passage
     heading: frozenset[str] = frozenset()  # terms of the section heading it sits under
+    kind: str = PROSE  # its layout kind (index.layout): a code block never leads an answer
 
     @property
     def type_ok(self) -> bool:
@@ -185,6 +187,7 @@ class ExtractiveAnswerer:
                         missing / top_idf,
                         j=j,
                         heading=heading_terms[section],
+                        kind=c.kinds[j] if j < len(c.kinds) else PROSE,
                     )
                 )
                 prev_dense, prev_lexical, prev_present = dense, lexical, present
@@ -332,6 +335,7 @@ class ExtractiveAnswerer:
         best one that only restates the question ("X proposed Y." -> "Z opposed the idea.")."""
         cal = calibration or self.calibration
         question = found.query
+        ranked = prose_first(ranked)
         best = ranked[0]
         picked = [best]
         if best.text.rstrip().endswith(":"):
@@ -390,6 +394,14 @@ class ExtractiveAnswerer:
             citations=[_citation(n, c, False) for n, c in enumerate(closest, 1)],
             confidence=round(confidence, 4),
         )
+
+
+def prose_first(ranked: list[Candidate]) -> list[Candidate]:
+    """``ranked`` with its prose before its code, each in score order. A code block (a
+    synopsis, a shell session) is what the prose around it explains, not an answer on its
+    own: it is quoted after the sentences that are, when room is left. Only the quoting
+    order changes: whether to answer is decided on the best candidate of any kind."""
+    return sorted(ranked, key=lambda c: c.kind == CODE)
 
 
 def _citation(n: int, cand: Candidate, supported: bool) -> Citation:

@@ -34,6 +34,7 @@ def passage_to_document(p: Passage) -> Document:
             "units": [list(u) for u in c.units],
             "section": c.sections[0] if c.sections else "",
             "sections": list(c.sections),  # the heading of each unit
+            "kinds": list(c.kinds),  # the layout kind of each unit ("prose", "code"...)
             "page": c.page or None,  # 1-based page the chunk starts on (PDF), else None
             "page_breaks": list(c.page_breaks),
             "score": p.score,
@@ -58,6 +59,7 @@ def document_to_passage(doc: Document) -> Passage:
         end=m["end"],
         units=tuple((int(s), int(e)) for s, e in m["units"]),
         sections=tuple(m["sections"]),
+        kinds=tuple(m.get("kinds", ())),
         page=m["page"] or 0,
         page_breaks=tuple(m["page_breaks"]),
     )

@@ -26,3 +26,26 @@ def test_real_pipeline_cites_whole_sentences_with_sections(embedder, tmp_path: P
     for c in answer.citations:
         assert text[c.start : c.end] == c.text
     assert "section" in answer.model_dump()["citations"][0]
+
+
+def test_a_synopsis_never_leads_the_answer(embedder, tmp_path: Path) -> None:
+    """The SYNOPSIS block names every subcommand, so it matches "What does git stash branch
+    do?" best by words; stored as code, it may follow a sentence of prose, never lead."""
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert assistant.ingest([TECHDOCS / "git-stash.txt"], progress=False).ok
+    chunks = [c for cs in assistant.searcher.chunks_by_doc().values() for c in cs]
+    kinds = {
+        c.text[s - c.start : e - c.start].split("\n")[0]: kind
+        for c in chunks
+        for (s, e), kind in zip(c.units, c.kinds, strict=True)
+    }
+    assert kinds["'git stash' list [<log-options>]"] == "code"
+    branch = "Creates and checks out a new branch named `<branchname>` starting from"
+    assert kinds[branch] == "prose"
+    for question in ("What does git stash branch do?", "What does git stash list show?"):
+        answer = assistant.answer(question)
+        assert answer.citations, question
+        assert kinds[answer.citations[0].text.split("\n")[0]] == "prose", question

@@ -16,9 +16,19 @@ from assistant.answer.calibration import (
     refusal_inputs,
 )
 from assistant.answer.demonyms import demonym_words
-from assistant.answer.extractive import _is_label, novel_share, question_terms
+from assistant.answer.extractive import (
+    Candidate,
+    ExtractiveAnswerer,
+    _is_label,
+    novel_share,
+    prose_first,
+    question_terms,
+)
 from assistant.answer.lexical import terms
 from assistant.answer.rarity import absence_weights, english_rarity, term_rarity
+from assistant.answer.retrieval import Passage
+from index.layout import CODE, PROSE
+from index.records import ChunkRecord
 
 
 def test_stemming_is_snowball_not_an_alias_table() -> None:
@@ -171,3 +181,26 @@ def test_everyday_words_weigh_little_as_missing_content() -> None:
     # Every inflection of a term takes the rarest word's rarity ("deleting" and "deletion").
     rare = term_rarity("Deletion after deleting")
     assert rare == {"delet": max(english_rarity("deletion"), english_rarity("deleting"))}
+
+
+def _candidate(kind: str, score_features: list[float]) -> Candidate:
+    chunk = ChunkRecord("c", "d", "s", "t", None, "x", 0, 1, ((0, 1),), kinds=(kind,))
+    return Candidate(Passage(chunk, 0.5, 0.5, 0), 0, 1, "x", score_features, kind=kind)
+
+
+def test_a_code_block_is_quoted_beside_the_best_sentence_never_before_it() -> None:
+    """A synopsis or shell session scored highest is quoted after every prose candidate,
+    though it stays the best candidate for deciding whether to answer; code alone still
+    answers."""
+    answerer = ExtractiveAnswerer(searcher=None, calibration=Calibration())  # type: ignore[arg-type]
+    strong, weak = [0.9, 1.0, 0, 0, 1, 0, 1, 0, 0, 0], [0.2, 0.1, 0, 0, 1, 0, 1, 0, -0.7, -0.9]
+    code, prose = _candidate(CODE, strong), _candidate(PROSE, weak)
+    ranked = [prose, code]
+    answerer.rescore(ranked)
+    assert ranked == [code, prose]  # the decision sees the best candidate of any kind
+    assert prose_first(ranked) == [prose, code]
+    second = _candidate(PROSE, weak)
+    assert prose_first([code, prose, second]) == [prose, second, code]  # all prose first
+    assert ranked == [code, prose]  # not reordered in place
+    only_code = [_candidate(CODE, strong), _candidate(CODE, weak)]
+    assert prose_first(only_code) == only_code
