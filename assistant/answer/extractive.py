@@ -54,7 +54,7 @@ class Candidate:
     missing: float = 0.0  # rarity of the rarest question term missing from the passage, 0..1
     margin: float = 0.0  # lead of this sentence's score over the runner-up
     j: int = 0  # index of the sentence in its passage
-    heading: frozenset[str] = frozenset()  # terms of the section heading it sits under
+    heading: frozenset[str] = frozenset()  # terms of its section heading and label, if any
     kind: str = PROSE  # its layout kind (index.layout): a code block never leads an answer
 
     @property
@@ -186,7 +186,7 @@ class ExtractiveAnswerer:
                         oov,
                         missing / top_idf,
                         j=j,
-                        heading=heading_terms[section],
+                        heading=heading_terms[section] | label,
                         kind=c.kinds[j] if j < len(c.kinds) else PROSE,
                     )
                 )

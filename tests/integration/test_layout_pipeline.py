@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.techdocs import TECHDOCS
+from tests.support.techdocs import ROOT, TECHDOCS
 
 
 def test_real_pipeline_cites_whole_sentences_with_sections(embedder, tmp_path: Path) -> None:
@@ -49,3 +49,18 @@ def test_a_synopsis_never_leads_the_answer(embedder, tmp_path: Path) -> None:
         answer = assistant.answer(question)
         assert answer.citations, question
         assert kinds[answer.citations[0].text.split("\n")[0]] == "prose", question
+
+
+def test_a_definition_term_counts_as_said_by_its_definition(embedder, tmp_path: Path) -> None:
+    """In an HTML definition list the term ("dialout") stands alone and its definition
+    ("Full and direct access to serial ports.") never repeats it: the term is what the
+    definition says, so asking about it is not asking about something the documents lack."""
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+
+    doc = ROOT / "tests" / "data" / "reader-dev" / "docs" / "debian-users-and-groups.html"
+    assistant = Assistant(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert assistant.ingest([doc], progress=False).ok
+    answer = assistant.answer("What is the dialout group for?")
+    assert not answer.abstained
+    assert answer.citations[0].text.startswith("Full and direct access to serial ports.")
