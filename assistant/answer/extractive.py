@@ -87,6 +87,9 @@ def question_terms(question: str, chunk_texts: list[str]) -> set[str]:
     return found
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def _is_label(text: str) -> bool:
     """One word and no closing punctuation: a label or term, not a sentence."""
     words = text.split()
@@ -142,9 +145,16 @@ class ExtractiveAnswerer:
             prev_dense = prev_lexical = 0.0
             prev_present: set[str] = set()
             label: frozenset[str] = frozenset()
+            labelled = False  # the paragraph after the label has begun
+            prev_end = c.start
             heading_terms: dict[str, frozenset[str]] = {}
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
+                gap = c.text[prev_end - c.start : s - c.start]
+                prev_end = e
+                kind = c.kinds[j] if j < len(c.kinds) else PROSE
+                if labelled and _BLANK_LINE.search(gap):  # a label names one paragraph
+                    label, labelled = frozenset(), False
                 vec = vectors.get(c.unit_id(j))
                 dense = float(np.dot(vec, qvec)) if vec is not None else 0.0
                 # The heading a sentence sits under is part of what it says ("Remove a single
@@ -154,10 +164,11 @@ class ExtractiveAnswerer:
                     heading_terms[section] = frozenset(terms(section))
                 # A lone word on its own line ("operator", "www-data" in an HTML definition
                 # list) labels what follows, like a heading; it is not itself an answer.
-                if _is_label(text):
-                    label = frozenset(terms(text))
+                if kind != CODE and _is_label(text):
+                    label, labelled = frozenset(terms(text)), False
                     prev_present = set(label)
                     continue
+                labelled = labelled or bool(label)
                 present = set(terms(text)) | heading_terms[section] | label
                 lexical = sum(w for t, w in weights.items() if t in present) / total
                 # A sentence that refers back ("Romania and Bulgaria rejected the plan") is
@@ -187,7 +198,7 @@ class ExtractiveAnswerer:
                         missing / top_idf,
                         j=j,
                         heading=heading_terms[section] | label,
-                        kind=c.kinds[j] if j < len(c.kinds) else PROSE,
+                        kind=kind,
                     )
                 )
                 prev_dense, prev_lexical, prev_present = dense, lexical, present
@@ -335,7 +346,7 @@ class ExtractiveAnswerer:
         best one that only restates the question ("X proposed Y." -> "Z opposed the idea.")."""
         cal = calibration or self.calibration
         question = found.query
-        ranked = prose_first(ranked)
+        ranked = prose_first(ranked, cal.keep_margin)
         best = ranked[0]
         picked = [best]
         if best.text.rstrip().endswith(":"):
@@ -396,12 +407,16 @@ class ExtractiveAnswerer:
         )
 
 
-def prose_first(ranked: list[Candidate]) -> list[Candidate]:
-    """``ranked`` with its prose before its code, each in score order. A code block (a
-    synopsis, a shell session) is what the prose around it explains, not an answer on its
-    own: it is quoted after the sentences that are, when room is left. Only the quoting
+def prose_first(ranked: list[Candidate], margin: float) -> list[Candidate]:
+    """``ranked`` (best first) with the prose within ``margin`` of the best score moved
+    before everything else. A code block (a synopsis, a shell session) is what the prose
+    around it explains, not an answer on its own: it is quoted after the sentences that
+    are, when room is left, and leads only when no prose comes close. Only the quoting
     order changes: whether to answer is decided on the best candidate of any kind."""
-    return sorted(ranked, key=lambda c: c.kind == CODE)
+    if not ranked:
+        return ranked
+    floor = ranked[0].score - margin
+    return sorted(ranked, key=lambda c: not (c.kind != CODE and c.score >= floor))
 
 
 def _citation(n: int, cand: Candidate, supported: bool) -> Citation:

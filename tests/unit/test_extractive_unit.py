@@ -188,19 +188,22 @@ def _candidate(kind: str, score_features: list[float]) -> Candidate:
     return Candidate(Passage(chunk, 0.5, 0.5, 0), 0, 1, "x", score_features, kind=kind)
 
 
-def test_a_code_block_is_quoted_beside_the_best_sentence_never_before_it() -> None:
-    """A synopsis or shell session scored highest is quoted after every prose candidate,
-    though it stays the best candidate for deciding whether to answer; code alone still
-    answers."""
+def test_a_code_block_is_quoted_after_the_prose_that_comes_close() -> None:
+    """A synopsis or shell session scored highest is quoted after the prose sentences
+    within the keep margin of it, though it stays the best candidate for deciding whether
+    to answer; with no prose close to it (or none at all), the code leads."""
     answerer = ExtractiveAnswerer(searcher=None, calibration=Calibration())  # type: ignore[arg-type]
     strong, weak = [0.9, 1.0, 0, 0, 1, 0, 1, 0, 0, 0], [0.2, 0.1, 0, 0, 1, 0, 1, 0, -0.7, -0.9]
     code, prose = _candidate(CODE, strong), _candidate(PROSE, weak)
     ranked = [prose, code]
     answerer.rescore(ranked)
+    gap = code.score - prose.score
     assert ranked == [code, prose]  # the decision sees the best candidate of any kind
-    assert prose_first(ranked) == [prose, code]
+    assert prose_first(ranked, gap + 0.1) == [prose, code]
     second = _candidate(PROSE, weak)
-    assert prose_first([code, prose, second]) == [prose, second, code]  # all prose first
+    second.score = prose.score
+    assert prose_first([code, prose, second], gap + 0.1) == [prose, second, code]
+    assert prose_first(ranked, gap - 0.1) == [code, prose]  # no prose close: code leads
     assert ranked == [code, prose]  # not reordered in place
     only_code = [_candidate(CODE, strong), _candidate(CODE, weak)]
-    assert prose_first(only_code) == only_code
+    assert prose_first(only_code, 100.0) == only_code
