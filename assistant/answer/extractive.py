@@ -19,6 +19,14 @@ from assistant.answer.lexical import terms
 from assistant.answer.negation import answers_negation, asks_negated
 from assistant.answer.rarity import absence_weights
 from assistant.answer.retrieval import Found, Passage, Searcher
+from assistant.answer.wording import (
+    CAPITALISED,
+    CORPUS_WORDS,
+    is_label,
+    novel,
+    novel_share,
+    question_terms,
+)
 from assistant.types import Answer, Citation
 from index.layout import CODE, PROSE
 
@@ -62,48 +70,7 @@ class Candidate:
         return bool(self.features[4] and self.features[6]) if self.features else True
 
 
-_CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’-]+|\d[\d.,]*)")
-
-
-def novel(question: str, sentence: str) -> bool:
-    """Whether the sentence names something (a name, a number) the question does not."""
-    asked = set(terms(question))
-    return any(terms(w) and terms(w)[0] not in asked for w in _CAPITALISED.findall(sentence)[1:])
-
-
-# Words that name the corpus rather than a subject: "Summarize the documents" asks about none,
-# and "Who is the British prime minister mentioned in the article?" asks about the minister.
-_CORPUS_WORDS = frozenset(terms("document article text passage source file mentioned"))
-
-
-def question_terms(question: str, chunk_texts: list[str]) -> set[str]:
-    """The question's content terms, less words for the corpus itself ("in the article")
-    that the passages do not contain: asked about nothing, they cannot be missing."""
-    found = set(terms(question))
-    meta = found & _CORPUS_WORDS
-    if meta:
-        present = {t for text in chunk_texts for t in terms(text)}
-        found -= meta - present
-    return found
-
-
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-
-
-def _is_label(text: str) -> bool:
-    """One word and no closing punctuation: a label or term, not a sentence."""
-    words = text.split()
-    return len(words) == 1 and not words[0].endswith((".", "!", "?", ":"))
-
-
-def novel_share(question_terms: set[str], sentence: str) -> float:
-    """Share of the sentence's content terms the question does not contain.
-
-    Low: the sentence restates the question (its premise, context); high: it adds
-    something, which is where an answer is.
-    """
-    found = terms(sentence)
-    return sum(t not in question_terms for t in found) / (len(found) or 1)
 
 
 class ExtractiveAnswerer:
@@ -164,7 +131,7 @@ class ExtractiveAnswerer:
                     heading_terms[section] = frozenset(terms(section))
                 # A lone word on its own line ("operator", "www-data" in an HTML definition
                 # list) labels what follows, like a heading; it is not itself an answer.
-                if kind != CODE and _is_label(text):
+                if kind != CODE and is_label(text):
                     label, labelled = frozenset(terms(text)), False
                     prev_present = set(label)
                     continue
@@ -233,7 +200,7 @@ class ExtractiveAnswerer:
         chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
         q_terms = question_terms(question, list(chunks.values()))
         bm25 = found.snapshot.bm25
-        names = [terms(w) for w in _CAPITALISED.findall(question)[1:]]
+        names = [terms(w) for w in CAPITALISED.findall(question)[1:]]
         present = set(terms(chunk.text))
         named_missing = sum(bool(t) and t[0] not in present for t in names) / (len(names) or 1)
         # SQuAD 2.0's unanswerable questions often add a "not" the passage never says.
@@ -335,7 +302,7 @@ class ExtractiveAnswerer:
     def _has_subject(question: str, ranked: list[Candidate]) -> bool:
         """Whether some term of the question, other than words for the corpus itself
         ("the documents", "the article"), occurs in the passages."""
-        subject = set(terms(question)) - _CORPUS_WORDS
+        subject = set(terms(question)) - CORPUS_WORDS
         chunks = {c.passage.chunk.chunk_id: c.passage.chunk.text for c in ranked}
         return any(t in subject for text in chunks.values() for t in terms(text))
 

@@ -16,17 +16,11 @@ from assistant.answer.calibration import (
     refusal_inputs,
 )
 from assistant.answer.demonyms import demonym_words
-from assistant.answer.extractive import (
-    Candidate,
-    ExtractiveAnswerer,
-    _is_label,
-    novel_share,
-    prose_first,
-    question_terms,
-)
+from assistant.answer.extractive import Candidate, ExtractiveAnswerer, prose_first
 from assistant.answer.lexical import terms
 from assistant.answer.rarity import absence_weights, english_rarity, term_rarity
 from assistant.answer.retrieval import Passage
+from assistant.answer.wording import is_label, novel_share, question_terms
 from index.layout import CODE, PROSE
 from index.records import ChunkRecord
 
@@ -163,9 +157,9 @@ def test_calibration_fitted_without_a_refusal_model_is_refused(tmp_path) -> None
 
 
 def test_a_lone_word_labels_what_follows_and_is_not_an_answer() -> None:
-    assert _is_label("operator") and _is_label("www-data")
-    assert not _is_label("Yes.") and not _is_label("It had uid 37.")
-    assert not _is_label("git stash list")  # a command line is quotable
+    assert is_label("operator") and is_label("www-data")
+    assert not is_label("Yes.") and not is_label("It had uid 37.")
+    assert not is_label("git stash list")  # a command line is quotable
 
 
 def test_everyday_words_weigh_little_as_missing_content() -> None:
