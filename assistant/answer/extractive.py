@@ -63,7 +63,7 @@ class Candidate:
     margin: float = 0.0  # lead of this sentence's score over the runner-up
     j: int = 0  # index of the sentence in its passage
     heading: frozenset[str] = frozenset()  # terms of its section heading and label, if any
-    kind: str = PROSE  # its layout kind (index.layout): a code block never leads an answer
+    kind: str = PROSE  # its layout kind (index.layout): code is quoted after close prose
 
     @property
     def type_ok(self) -> bool:
