@@ -117,10 +117,10 @@ class ExtractiveAnswerer:
             heading_terms: dict[str, frozenset[str]] = {}
             for j, (s, e) in enumerate(c.units):
                 text = c.text[s - c.start : e - c.start]
-                gap = c.text[prev_end - c.start : s - c.start]
-                prev_end = e
+                gap_start, prev_end = prev_end, e
                 kind = c.kinds[j] if j < len(c.kinds) else PROSE
-                if labelled and _BLANK_LINE.search(gap):  # a label names one paragraph
+                # A label names one paragraph: a blank line after it has begun ends it.
+                if labelled and _BLANK_LINE.search(c.text, gap_start - c.start, s - c.start):
                     label, labelled = frozenset(), False
                 vec = vectors.get(c.unit_id(j))
                 dense = float(np.dot(vec, qvec)) if vec is not None else 0.0

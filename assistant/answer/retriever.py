@@ -59,7 +59,7 @@ def document_to_passage(doc: Document) -> Passage:
         end=m["end"],
         units=tuple((int(s), int(e)) for s, e in m["units"]),
         sections=tuple(m["sections"]),
-        kinds=tuple(m.get("kinds", ())),
+        kinds=tuple(m["kinds"]),
         page=m["page"] or 0,
         page_breaks=tuple(m["page_breaks"]),
     )
