@@ -33,6 +33,9 @@ _TABLE_LINE = re.compile(r"^\s*(?:\|.*\||[+|][-=+:|\s]+[+|]|=+(?:\s+=+)+)\s*$")
 _CODE_START = re.compile(r"^\s*(?:>>>|\$ |% |#!|[{}]\s*$)")
 _SYMBOLS = frozenset("{}[]()<>=;|\\$@&^%~*/_`#")
 _SENTENCE_END = re.compile(r"[.!?:;,…][\"'”’)\]]*$")
+# A manual page's header or footer line: columns set apart by runs of spaces, the last the
+# page's name and section ("GZIP(1)   General Commands Manual   GZIP(1)").
+_MAN_TITLE = re.compile(r"^\S.*?\s{2,}[\w.+-]+\(\d\w{0,3}\)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +203,59 @@ def _pdf_split(group: list[_Line]) -> list[tuple[str, list[_Line]]]:
     return out
 
 
+def _term_of(line: _Line, body: _Line) -> bool:
+    """Whether ``line`` is a heading set over the more indented ``body`` after it.
+
+    Manual pages set their section and subsection headings over the text by indentation
+    alone, with no blank line ("DESCRIPTION", "Handling of file attributes"). A term that
+    reads as code or an option ("-c --stdout", "TAR_VOLUME") stays with its description
+    instead: quoted together, the description says what it describes, and the option's
+    exact spelling is what a question about it matches.
+    """
+    text = line.text.strip()
+    words = text.split()
+    return (
+        body.indent > line.indent
+        and 0 < len(words) <= 8
+        and text[0].isupper()
+        and not any(c in _SYMBOLS or c == "-" for c in text)
+        and not _SENTENCE_END.search(text)
+        and words[-1].lower() not in _TRAILING_WORDS
+        and not _INNER_STOP.search(text)
+    )
+
+
+def _split_terms(group: list[_Line]) -> list[tuple[str, list[_Line]]]:
+    """A blank-line-free group cut at the headings set over indented text (``_term_of``),
+    each heading a group of its own. Not over code, unless the heading is a short line at
+    the margin ("SYNOPSIS")."""
+    out: list[tuple[str, list[_Line]]] = []
+    current: list[_Line] = []
+    for i, line in enumerate(group):
+        opens = not current or current[-1].indent > line.indent
+        if not (opens and i + 1 < len(group) and _term_of(line, group[i + 1])):
+            current.append(line)
+            continue
+        rest = group[i + 1 :]
+        ends = next((k for k, b in enumerate(rest) if b.indent <= line.indent), len(rest))
+        # What the heading is set over reads as code or prose at its deepest level: the
+        # options under "Handling of file attributes" are set over prose descriptions.
+        body = rest[:ends]
+        deepest = max(b.indent for b in body)
+        own = [b.text for b in body if b.indent == deepest][:8]
+        margin_title = line.indent == 0 and len(line.text.split()) <= 4
+        if looks_like_code(own) and not margin_title:
+            current.append(line)
+            continue
+        if current:
+            out.append((PROSE, current))
+            current = []
+        out.append((HEADING, [line]))
+    if current:
+        out.append((PROSE, current))
+    return out
+
+
 def _hinted_lines(lines: list[_Line], headings: Sequence[tuple[int, int]]) -> set[int]:
     """Indexes of the lines that overlap a heading span named by the loader."""
     spans = sorted(headings)
@@ -327,7 +383,11 @@ def parse(
     the loader knows to be headings (HTML ``h1``-``h6``, PDF outline entries)."""
     lines = _lines(text, start)
     hinted = _hinted_lines(lines, headings)
-    raw = _groups(lines, hinted)
+    raw = [
+        part
+        for kind, group in _groups(lines, hinted)
+        for part in (_split_terms(group) if kind == PROSE and fmt != "pdf" else [(kind, group)])
+    ]
     if fmt == "pdf":
         raw = [part for kind, g in raw for part in _pdf_parts(kind, g)]
     blocks: list[Block] = []
@@ -336,6 +396,8 @@ def parse(
         group = [g for g in group if g.text.strip()] or group
         texts = [g.text for g in group]
         nxt = raw[n + 1] if n + 1 < len(raw) else None
+        if kind == PROSE and len(group) == 1 and _MAN_TITLE.match(texts[0].strip()):
+            kind = HEADING
         if kind == PROSE:
             if all(_TABLE_LINE.match(t) for t in texts) and len(texts) > 1:
                 kind = TABLE

@@ -56,18 +56,21 @@ def term(word: str) -> str:
     return _derived_stems().get(s, s)
 
 
-_LINE_END_HYPHEN = re.compile(r"(\w+)-\n[ \t]*(\w+)")
+# "-", and the hyphen and soft hyphen typesetters put at a line end (groff's manual pages,
+# some PDF text): U+2010, U+00AD.
+_LINE_END_HYPHEN = re.compile(r"(\w+)[-\u2010\u00ad]\n[ \t]*(\w+)")
+_HYPHENS_AT_END = ("-\n", "\u2010\n", "\u00ad\n")
 
 
 def terms(text: str) -> list[str]:
     """Content terms of ``text``: folded, stop words removed, stemmed, demonyms read as
     their country (``term``).
 
-    A word hyphenated at a line end ("infor-\nmation", PDF text) also counts as the whole
-    word, so it matches a question that spells it whole; its halves are kept, for the
-    compounds that really have a hyphen ("command-\nline").
+    A word hyphenated at a line end ("infor-\nmation": PDF text, manual pages) also counts
+    as the whole word, so it matches a question that spells it whole; its halves are kept,
+    for the compounds that really have a hyphen ("command-\nline").
     """
-    if "-\n" in text:
+    if any(h in text for h in _HYPHENS_AT_END):
         text = _LINE_END_HYPHEN.sub(r"\1\2 \1 \2", text)
     return [term(w) for w in content_words(text)]
 

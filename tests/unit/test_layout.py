@@ -322,3 +322,67 @@ def test_a_document_of_headings_alone_keeps_them_as_units() -> None:
     assert quoted(text) == ["Agenda", "Budget"]
     assert chunk_text(text, count, 200, 254)
     assert chunk_text("", count, 200, 254) == []
+
+
+MANPAGE = """\
+GZIP(1)                 General Commands Manual                GZIP(1)
+
+NAME
+       gzip, gunzip, zcat - compress or expand files
+
+SYNOPSIS
+       gzip [ -acdfhklLnNrtvV19 ] [-S suffix] [ name ...  ]
+
+DESCRIPTION
+       The gzip command reduces the size of the named files using Lem\u2010
+       pel-Ziv coding (LZ77).  Whenever possible,  each  file  is  re\u2010
+       placed  by  one  with the extension .gz.
+
+OPTIONS
+   Handling of names
+       -c --stdout --to-stdout
+              Write output on standard output; keep original files un\u2010
+              changed.
+
+       -N --name
+              When compressing, always save the original file name.
+
+                                 local                         GZIP(1)
+"""
+
+
+def test_manual_page_headings_set_by_indentation_are_sections() -> None:
+    """A rendered manual page has no blank line under its headings: "DESCRIPTION" and the
+    indented subsection are sections, never quoted; an option stays with what it does."""
+    spans = split_sentences(MANPAGE)
+    got = [MANPAGE[s.start : s.end] for s in spans]
+    assert got[0] == "gzip, gunzip, zcat - compress or expand files"
+    assert got[1].strip().startswith("gzip [") and spans[1].kind == CODE
+    assert spans[1].section == "SYNOPSIS"
+    assert got[2] == (
+        "The gzip command reduces the size of the named files using Lem\u2010\n"
+        "       pel-Ziv coding (LZ77)."
+    )
+    assert spans[2].section == "DESCRIPTION"
+    option = next(s for s in spans if MANPAGE[s.start : s.end].startswith("-c --stdout"))
+    assert option.section == "Handling of names"
+    assert MANPAGE[option.start : option.end].endswith("un\u2010\n              changed.")
+    for heading in ("NAME", "DESCRIPTION", "OPTIONS", "Handling of names", "GZIP(1)", "local"):
+        assert not any(g.lstrip().startswith(heading) for g in got), heading
+    # The typesetter's hyphen at a line end: the whole word is a term, as with "-".
+    assert terms("lempel")[0] in terms(got[2]) and terms("unchanged")[0] in terms(got[-2])
+
+
+def test_indented_text_under_a_sentence_is_not_a_heading() -> None:
+    """Only a short title-like line heads indented text: a lead-in sentence, an option and
+    an indented code block after a prose line are left as they were."""
+    text = (
+        "The following example shows the effect of\n"
+        "    the indented continuation of one sentence.\n\n"
+        "TAR_VOLUME\n"
+        "       Ordinal number of the volume tar is processing.\n\n"
+        "Run it as\n"
+        "    $ make test\n"
+    )
+    blocks = parse(text)
+    assert not any(b.kind == HEADING for b in blocks)
