@@ -25,6 +25,7 @@ from assistant.answer.wording import (
     is_label,
     novel,
     novel_share,
+    options,
     question_terms,
 )
 from assistant.types import Answer, Citation
@@ -98,6 +99,10 @@ class ExtractiveAnswerer:
         weights = {t: bm25.idf_of(t) for t in q_terms}
         absent = absence_weights(question, weights)
         total = sum(weights.values()) or 1.0
+        # An option the question names counts as its rarest word would, when said exactly.
+        asked_options = options(question)
+        option_weight = max(weights.values(), default=1.0)
+        total_with_options = total + option_weight * len(asked_options)
         oov = sum(t not in bm25.vocab for t in q_terms) / (len(q_terms) or 1)
         top_idf = bm25.idf_of("\x00") or 1.0  # an unseen term: the highest IDF
         ids = [p.chunk.unit_id(j) for p in passages for j in range(len(p.chunk.units))]
@@ -138,6 +143,9 @@ class ExtractiveAnswerer:
                 labelled = labelled or bool(label)
                 present = set(terms(text)) | heading_terms[section] | label
                 lexical = sum(w for t, w in weights.items() if t in present) / total
+                if asked_options:
+                    said = len(asked_options & (options(text) | options(section)))
+                    lexical = (lexical * total + option_weight * said) / total_with_options
                 # A sentence that refers back ("Romania and Bulgaria rejected the plan") is
                 # about what the one before it names: what the pair adds over the sentence.
                 pair = present | prev_present

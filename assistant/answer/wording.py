@@ -49,3 +49,14 @@ def novel_share(question_terms: set[str], sentence: str) -> float:
     """
     found = terms(sentence)
     return sum(t not in question_terms for t in found) / (len(found) or 1)
+
+
+# A command-line option as written ("-c", "--keep-index"): matched exactly, case and dashes
+# included, since "c" and "C" (grep's count and context) and "--exclude-tag" and
+# "--exclude-tag-under" are different options whose words ``terms`` cannot tell apart.
+OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(?<!-)")
+
+
+def options(text: str) -> set[str]:
+    """The command-line options ``text`` names, exactly as written."""
+    return set(OPTION.findall(text)) if "-" in text else set()
