@@ -236,13 +236,14 @@ def _split_terms(group: list[_Line]) -> list[tuple[str, list[_Line]]]:
         if not (opens and i + 1 < len(group) and _term_of(line, group[i + 1])):
             current.append(line)
             continue
-        rest = group[i + 1 :]
-        ends = next((k for k, b in enumerate(rest) if b.indent <= line.indent), len(rest))
-        # What the heading is set over reads as code or prose at its deepest level: the
-        # options under "Handling of file attributes" are set over prose descriptions.
-        body = rest[:ends]
-        deepest = max(b.indent for b in body)
-        own = [b.text for b in body if b.indent == deepest][:8]
+        end = i + 1  # what the heading is set over: the lines up to the next at its indent
+        while end < len(group) and group[end].indent > line.indent:
+            end += 1
+        # It reads as code or prose at its deepest level: the options under "Handling of
+        # file attributes" are set over prose descriptions. (Indexes, not slices: a group
+        # of many short headings stays linear.)
+        deepest = max(group[k].indent for k in range(i + 1, end))
+        own = [group[k].text for k in range(i + 1, end) if group[k].indent == deepest][:8]
         margin_title = line.indent == 0 and len(line.text.split()) <= 4
         if looks_like_code(own) and not margin_title:
             current.append(line)
