@@ -17,6 +17,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.layout_text import (
+    INNER_STOP,
+    REFERENCE,
+    SENTENCE_END,
+    SYMBOLS,
+    TRAILING_WORDS,
+    looks_like_code,
+)
+
 HEADING, PROSE, ITEM, CODE, TABLE = "heading", "prose", "item", "code", "table"
 
 _UNDERLINE = re.compile(r"^([=\-~^*+#\"'`:._])\1{2,}\s*$")
@@ -30,9 +39,6 @@ _MARKUP = re.compile(
     r"^\s*(?:\+|--|\[[\w\s,.=\"'#%-]*\]|(?:ifn?def|endif|include)::.*|//.*|\.\.\s*$)\s*$"
 )
 _TABLE_LINE = re.compile(r"^\s*(?:\|.*\||[+|][-=+:|\s]+[+|]|=+(?:\s+=+)+)\s*$")
-_CODE_START = re.compile(r"^\s*(?:>>>|\$ |% |#!|[{}]\s*$)")
-_SYMBOLS = frozenset("{}[]()<>=;|\\$@&^%~*/_`#")
-_SENTENCE_END = re.compile(r"[.!?:;,…][\"'”’)\]]*$")
 # A manual page's header or footer line: columns set apart by runs of spaces, the last the
 # page's name and section ("GZIP(1)   General Commands Manual   GZIP(1)").
 _MAN_TITLE = re.compile(r"^\S.*?\s{2,}[\w.+-]+\(\d\w{0,3}\)$")
@@ -73,47 +79,6 @@ def _lines(text: str, start: int) -> list[_Line]:
     return out
 
 
-_INLINE_CODE = re.compile(r"`[^`\n]*`|'[^'\n]*'|\"[^\"\n]*\"")
-_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")  # Markdown [text](target)
-_URL = re.compile(r"\b(?:https?|ftp)://\S+|\b[\w.+-]+@[\w-]+\.[\w.-]+")
-_EMPHASIS = re.compile(r"(?<![\w*])[*_]{1,3}(?=\w)|(?<=[\w.:!?])[*_]{1,3}(?![\w*])")
-_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[-'][a-z]+)*")
-# Reference and citation markers ("[12]", "[3][1]", "[a]") are prose furniture, not code.
-_INNER_STOP = re.compile(r"[.!?][\"')\]]*\s+[A-Z]")  # two sentences: not a title line
-_REFERENCE = re.compile(r"\[(?:\d{1,4}|[a-z]|citation needed)(?:[,–-]\s?\d{1,4})*\]")
-
-
-def looks_like_code(lines: Sequence[str]) -> bool:
-    """Whether indented or unmarked lines are code or grammar rather than prose.
-
-    Prose reads as words and ends like a sentence, even when it quotes inline code
-    (``refs/stash``); code, grammar and command synopses are dense in brackets, operators
-    and sigils, or open with a prompt.
-    """
-    present = [line for line in lines if line.strip()]
-    if not present:
-        return False
-    body = " ".join(line.strip() for line in present)
-    if "::=" in body or _CODE_START.match(present[0]):
-        return True
-    plain = _URL.sub(
-        " link ", _LINK.sub(r"\1", _EMPHASIS.sub("", _INLINE_CODE.sub(" code ", body)))
-    )
-    plain = _REFERENCE.sub("", plain)
-    tokens = plain.split()
-    words = sum(bool(_WORDS.fullmatch(t.strip(".,;:!?()\"'"))) for t in tokens)
-    wordy = words / (len(tokens) or 1)
-    squeezed = plain.replace(" ", "")
-    symbols = sum(c in _SYMBOLS for c in squeezed) / (len(squeezed) or 1)
-    ends = bool(_SENTENCE_END.search(present[-1].rstrip()))
-    if ends and wordy >= 0.6 and symbols < 0.08:
-        return False
-    indents = {len(line) - len(line.lstrip()) for line in present}
-    if symbols > 0.08 or wordy < 0.4:
-        return True
-    return len(indents) > 1 and not ends and len(present) > 1
-
-
 def _heading_text(line: str) -> str:
     if "\n" in line:  # AsciiDoc terms of one description: "-q::\n--quiet::"
         return ", ".join(_heading_text(part) for part in line.split("\n") if part.strip())
@@ -122,15 +87,6 @@ def _heading_text(line: str) -> str:
     if m := _TERM.match(line.strip()):
         return m.group(1).strip()
     return line.strip()
-
-
-# Words a heading does not end with, though a line leading into what follows does.
-_TRAILING_WORDS = frozenset(
-    """
-    a an the to of and or is are was were be as for with by in on at that which from into
-    than then if when where whose this these its their
-    """.split()  # noqa: SIM905 - a word list reads better as text
-)
 
 
 def _is_title_line(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> bool:
@@ -143,7 +99,7 @@ def _is_title_line(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> b
         return False
     line = group[0].text.strip()
     words = line.split()
-    if not words or words[-1].lower().strip("\"'“”‘’") in _TRAILING_WORDS:
+    if not words or words[-1].lower().strip("\"'“”‘’") in TRAILING_WORDS:
         return False
     kind, lines = nxt
     into_code = kind == CODE or looks_like_code([x.text for x in lines])
@@ -151,8 +107,8 @@ def _is_title_line(group: list[_Line], nxt: tuple[str, list[_Line]] | None) -> b
         0 < len(line) <= 80
         and len(words) <= (4 if into_code else 12)
         and group[0].indent == 0
-        and not _SENTENCE_END.search(_REFERENCE.sub("", line).rstrip())
-        and not _INNER_STOP.search(line)
+        and not SENTENCE_END.search(REFERENCE.sub("", line).rstrip())
+        and not INNER_STOP.search(line)
         and (line[0].isupper() or line[0].isdigit())
         and not looks_like_code([line])
     )
@@ -188,7 +144,7 @@ def _pdf_split(group: list[_Line]) -> list[tuple[str, list[_Line]]]:
             and short
             and nxt
             and len(stripped.split()) <= 10
-            and not _SENTENCE_END.search(stripped)
+            and not SENTENCE_END.search(stripped)
             and (stripped[:1].isupper() or stripped[:1].isdigit())
             and (nxt[:1].isupper() or nxt[:1].isdigit())
         ):
@@ -218,10 +174,10 @@ def _term_of(line: _Line, body: _Line) -> bool:
         body.indent > line.indent
         and 0 < len(words) <= 8
         and text[0].isupper()
-        and not any(c in _SYMBOLS or c == "-" for c in text)
-        and not _SENTENCE_END.search(text)
-        and words[-1].lower() not in _TRAILING_WORDS
-        and not _INNER_STOP.search(text)
+        and not any(c in SYMBOLS or c == "-" for c in text)
+        and not SENTENCE_END.search(text)
+        and words[-1].lower() not in TRAILING_WORDS
+        and not INNER_STOP.search(text)
     )
 
 
